@@ -1,0 +1,455 @@
+//! The request-level decision, made here so every host decides identically.
+//!
+//! A host hands over a neutral view of the request (method, raw `:path`, every header value,
+//! the time); [`decide`] returns the verdict and the exact edits: which request headers to set
+//! and remove when allowed, or the status, response headers and body when denied.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::json::Value;
+use crate::path::{self, Target};
+use crate::policy::{Accepted, PathMatch, Policy, Provider, Requirement, Source, MAX_HEADER_VALUE};
+use crate::reason::{Reason, Rejection};
+use crate::{b64, claims};
+
+/// A host-neutral view of one request.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// The method, e.g. `GET`.
+    pub method: &'a str,
+    /// The raw request target (`:path`), with its query.
+    pub path: &'a str,
+    /// Every header value, in order; repeated names appear repeatedly. Names in any case.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// Unix seconds.
+    pub now: i64,
+}
+
+/// The verdict and the edits that carry it out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    /// Let the request through.
+    pub allow: bool,
+    /// 200 when allowed, else the denial status.
+    pub status: u16,
+    /// Why it was denied (or, when allowed despite a failure, why that token failed).
+    pub reason: Option<Reason>,
+    /// A token-free detail for logs.
+    pub detail: &'static str,
+    /// The index of the rule that matched.
+    pub rule: Option<usize>,
+    /// The provider that accepted (or whose failure is reported).
+    pub provider: Option<String>,
+    /// Request headers to set (replacing any value) when allowed.
+    pub set_headers: Vec<(String, String)>,
+    /// Request headers to remove, on every path (spoofed outputs, forwarded tokens).
+    pub remove_headers: Vec<String>,
+    /// Response headers when denied.
+    pub response_headers: Vec<(String, String)>,
+    /// Response body when denied: the reason code.
+    pub body: String,
+    /// Claims of the accepting provider's token.
+    pub claims: Option<Value>,
+    /// Output headers not set because the claim value could not be carried safely.
+    pub dropped_headers: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+enum Found {
+    Missing,
+    Ambiguous,
+    One { token: String, source: usize },
+}
+
+#[derive(Clone, Debug)]
+enum Outcome {
+    Allow(Vec<usize>),
+    Deny(Rejection, Option<usize>),
+}
+
+fn rank(r: Reason) -> u8 {
+    match r {
+        Reason::TokenMissing => 1,
+        Reason::IssuerMismatch => 2,
+        Reason::TokenAmbiguous => 4,
+        _ => 3,
+    }
+}
+
+struct Eval<'p, 'r> {
+    policy: &'p Policy,
+    req: &'r Request<'r>,
+    found: Vec<Option<Found>>,
+    verified: Vec<Option<Result<Accepted, Rejection>>>,
+    target: &'r Target<'r>,
+}
+
+impl Eval<'_, '_> {
+    fn found(&mut self, i: usize) -> Found {
+        if let Some(Some(f)) = self.found.get(i) {
+            return f.clone();
+        }
+        let f = match self.policy.providers.get(i) {
+            Some(p) => extract(p, self.req, self.target),
+            None => Found::Missing,
+        };
+        if let Some(slot) = self.found.get_mut(i) {
+            *slot = Some(f.clone());
+        }
+        f
+    }
+
+    fn provider(&mut self, i: usize) -> Outcome {
+        match self.found(i) {
+            Found::Missing => Outcome::Deny(Reason::TokenMissing.into(), Some(i)),
+            Found::Ambiguous => Outcome::Deny(Reason::TokenAmbiguous.into(), Some(i)),
+            Found::One { token, .. } => {
+                if self.verified.get(i).is_some_and(Option::is_none) {
+                    let result = match self.policy.providers.get(i) {
+                        Some(p) => p.verify_jwt(&token, self.req.now),
+                        None => Err(Reason::ConfigInvalid.into()),
+                    };
+                    if let Some(slot) = self.verified.get_mut(i) {
+                        *slot = Some(result);
+                    }
+                }
+                match self.verified.get(i) {
+                    Some(Some(Ok(_))) => Outcome::Allow(alloc::vec![i]),
+                    Some(Some(Err(r))) => Outcome::Deny(r.clone(), Some(i)),
+                    _ => Outcome::Deny(Reason::ConfigInvalid.into(), Some(i)),
+                }
+            }
+        }
+    }
+
+    fn eval(&mut self, r: &Requirement, scope: &[usize]) -> Outcome {
+        match r {
+            Requirement::Provider(i) => self.provider(*i),
+            Requirement::All(list) => {
+                let mut all = Vec::new();
+                for child in list {
+                    match self.eval(child, scope) {
+                        Outcome::Allow(ps) => all.extend(ps),
+                        deny @ Outcome::Deny(..) => return deny,
+                    }
+                }
+                Outcome::Allow(all)
+            }
+            Requirement::Any(list) => {
+                // Token-checking alternatives first, so claims are forwarded when one holds.
+                let mut best: Option<(Rejection, Option<usize>)> = None;
+                let ordered = list
+                    .iter()
+                    .filter(|c| !is_allow(c))
+                    .chain(list.iter().filter(|c| is_allow(c)));
+                for child in ordered {
+                    match self.eval(child, scope) {
+                        allow @ Outcome::Allow(_) => return allow,
+                        Outcome::Deny(rej, p) => {
+                            if best
+                                .as_ref()
+                                .is_none_or(|(b, _)| rank(rej.reason) > rank(b.reason))
+                            {
+                                best = Some((rej, p));
+                            }
+                        }
+                    }
+                }
+                let (rej, p) = best.unwrap_or((Reason::TokenMissing.into(), None));
+                Outcome::Deny(rej, p)
+            }
+            Requirement::AllowMissing => {
+                if scope
+                    .iter()
+                    .all(|i| matches!(self.found(*i), Found::Missing))
+                {
+                    Outcome::Allow(Vec::new())
+                } else {
+                    Outcome::Deny(Reason::TokenMissing.into(), None)
+                }
+            }
+            Requirement::AllowMissingOrFailed => Outcome::Allow(Vec::new()),
+        }
+    }
+}
+
+fn is_allow(r: &Requirement) -> bool {
+    matches!(
+        r,
+        Requirement::AllowMissing | Requirement::AllowMissingOrFailed
+    )
+}
+
+/// The providers a requirement names (all of the policy's when it names none).
+fn scope_of(r: &Requirement, n: usize) -> Vec<usize> {
+    fn walk(r: &Requirement, out: &mut Vec<usize>) {
+        match r {
+            Requirement::Provider(i) => {
+                if !out.contains(i) {
+                    out.push(*i);
+                }
+            }
+            Requirement::Any(l) | Requirement::All(l) => l.iter().for_each(|c| walk(c, out)),
+            Requirement::AllowMissing | Requirement::AllowMissingOrFailed => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(r, &mut out);
+    if out.is_empty() {
+        out = (0..n).collect();
+    }
+    out
+}
+
+/// Finds this provider's token among its sources: none, exactly one, or ambiguous.
+fn extract(p: &Provider, req: &Request<'_>, target: &Target<'_>) -> Found {
+    let mut found: Option<(String, usize)> = None;
+    let mut count = 0usize;
+    let mut note = |token: String, source: usize| {
+        count += 1;
+        if found.is_none() {
+            found = Some((token, source));
+        }
+    };
+    for (si, source) in p.sources.iter().enumerate() {
+        match source {
+            Source::Header { name, prefix } => {
+                for (_, value) in req
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                {
+                    let value = value.trim_matches([' ', '\t']);
+                    let token = match prefix {
+                        None => Some(value),
+                        Some(pre) => value
+                            .get(..pre.len())
+                            .filter(|head| head.eq_ignore_ascii_case(pre))
+                            .and_then(|_| value.get(pre.len()..)),
+                    };
+                    if let Some(t) = token {
+                        note(String::from(t.trim_start_matches(' ')), si);
+                    }
+                }
+            }
+            Source::Param(name) => {
+                for v in path::query_values(target.query, name) {
+                    note(v, si);
+                }
+            }
+            Source::Cookie(name) => {
+                for (_, value) in req
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+                {
+                    for pair in value.split(';') {
+                        let pair = pair.trim_matches([' ', '\t']);
+                        if let Some((k, v)) = pair.split_once('=') {
+                            if k == name {
+                                let v = v
+                                    .strip_prefix('"')
+                                    .and_then(|v| v.strip_suffix('"'))
+                                    .unwrap_or(v);
+                                note(String::from(v), si);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    match (count, found) {
+        (1, Some((token, source))) => Found::One { token, source },
+        (0, _) | (_, None) => Found::Missing,
+        _ => Found::Ambiguous,
+    }
+}
+
+/// Renders a claim value for a request header, or `None` when it cannot be carried safely:
+/// strings must be visible ASCII, space or tab; arrays and objects become ASCII-only JSON;
+/// anything longer than [`MAX_HEADER_VALUE`] is dropped.
+pub fn header_value(v: &Value) -> Option<String> {
+    let s = match v {
+        Value::Null => return None,
+        Value::Bool(b) => String::from(if *b { "true" } else { "false" }),
+        Value::Number(n) => String::from(n.as_str()),
+        Value::String(s) => {
+            if !s.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) {
+                return None;
+            }
+            s.clone()
+        }
+        Value::Array(_) | Value::Object(_) => ascii_json(&v.to_json()),
+    };
+    (s.len() <= MAX_HEADER_VALUE).then_some(s)
+}
+
+fn ascii_json(s: &str) -> String {
+    use core::fmt::Write as _;
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                let _ = write!(out, "\\u{unit:04x}");
+            }
+        }
+    }
+    out
+}
+
+fn deny(
+    policy: &Policy,
+    rej: &Rejection,
+    rule: Option<usize>,
+    provider: Option<String>,
+) -> Decision {
+    let d = rej.reason.disposition();
+    let mut response_headers = Vec::new();
+    if let Some(c) = d.challenge.render(&policy.realm) {
+        response_headers.push((String::from("www-authenticate"), c));
+    }
+    response_headers.push((String::from("cache-control"), String::from("no-store")));
+    response_headers.push((String::from("content-type"), String::from("text/plain")));
+    Decision {
+        allow: false,
+        status: d.status,
+        reason: Some(rej.reason),
+        detail: rej.detail,
+        rule,
+        provider,
+        set_headers: Vec::new(),
+        remove_headers: policy.output_headers.clone(),
+        response_headers,
+        body: String::from(rej.reason.code()),
+        claims: None,
+        dropped_headers: Vec::new(),
+    }
+}
+
+/// Decides one request.
+///
+/// Steps: normalise the path (refusing traversal and encoded separators) -> first rule whose
+/// path and method match -> find each provider's token (a provider seeing more than one is
+/// ambiguous) -> evaluate the requirement, verifying each token at most once -> edits.
+pub fn decide(policy: &Policy, req: &Request<'_>) -> Decision {
+    let target = match path::normalize(req.path) {
+        Ok(t) => t,
+        Err(rej) => return deny(policy, &rej, None, None),
+    };
+    let method = req.method;
+    let Some((rule_index, rule)) = policy.rules.iter().enumerate().find(|(_, r)| {
+        let path_ok = match &r.path {
+            PathMatch::Prefix(p) => target.path.starts_with(p.as_str()),
+            PathMatch::Exact(p) => target.path == *p,
+        };
+        path_ok
+            && (r.methods.is_empty() || r.methods.iter().any(|m| m.eq_ignore_ascii_case(method)))
+    }) else {
+        // INVARIANT: policies end with a catch-all, so this is unreachable; fail closed anyway.
+        return deny(policy, &Reason::ConfigInvalid.into(), None, None);
+    };
+    let n = policy.providers.len();
+    let mut ev = Eval {
+        policy,
+        req,
+        found: alloc::vec![None; n],
+        verified: alloc::vec![None; n],
+        target: &target,
+    };
+    // Standalone allow_missing / allow_missing_or_failed verify every provider's token.
+    let requirement = match &rule.requires {
+        r @ (Requirement::AllowMissing | Requirement::AllowMissingOrFailed) => {
+            let mut list: Vec<Requirement> = (0..n).map(Requirement::Provider).collect();
+            list.push(r.clone());
+            Requirement::Any(list)
+        }
+        r => r.clone(),
+    };
+    let scope = scope_of(&requirement, n);
+    let lenient = matches!(rule.requires, Requirement::AllowMissingOrFailed);
+    if !lenient {
+        if let Some(i) = scope
+            .iter()
+            .copied()
+            .find(|i| matches!(ev.found(*i), Found::Ambiguous))
+        {
+            let name = policy.providers.get(i).map(|p| p.name.clone());
+            return deny(
+                policy,
+                &Reason::TokenAmbiguous.into(),
+                Some(rule_index),
+                name,
+            );
+        }
+    }
+    match ev.eval(&requirement, &scope) {
+        Outcome::Deny(rej, p) => {
+            let name = p
+                .and_then(|i| policy.providers.get(i))
+                .map(|p| p.name.clone());
+            deny(policy, &rej, Some(rule_index), name)
+        }
+        Outcome::Allow(accepted) => {
+            let mut d = Decision {
+                allow: true,
+                status: 200,
+                reason: None,
+                detail: "",
+                rule: Some(rule_index),
+                provider: None,
+                set_headers: Vec::new(),
+                remove_headers: policy.output_headers.clone(),
+                response_headers: Vec::new(),
+                body: String::new(),
+                claims: None,
+                dropped_headers: Vec::new(),
+            };
+            for i in accepted {
+                let (Some(p), Some(Some(Ok(acc))), Some(Some(Found::One { source, .. }))) =
+                    (policy.providers.get(i), ev.verified.get(i), ev.found.get(i))
+                else {
+                    continue;
+                };
+                if d.provider.is_none() {
+                    d.provider = Some(p.name.clone());
+                    d.claims = Some(acc.claims.clone());
+                }
+                if !p.forward {
+                    if let Some(Source::Header { name, .. }) = p.sources.get(*source) {
+                        if !d.remove_headers.contains(name) {
+                            d.remove_headers.push(name.clone());
+                        }
+                    }
+                }
+                for (header, claim) in &p.claim_to_headers {
+                    match claims::lookup(&acc.claims, claim).and_then(header_value) {
+                        Some(v) => d.set_headers.push((header.clone(), v)),
+                        None => d.dropped_headers.push(header.clone()),
+                    }
+                }
+                if let Some(h) = &p.forward_payload_header {
+                    d.set_headers
+                        .push((h.clone(), b64::encode(acc.verified.payload())));
+                }
+            }
+            if d.provider.is_none() {
+                // Allowed without a verified token: report why a present token failed, if one did.
+                let failed = ev.verified.iter().enumerate().find_map(|(i, v)| match v {
+                    Some(Err(r)) => Some((i, r.clone())),
+                    _ => None,
+                });
+                if let Some((i, r)) = failed {
+                    d.reason = Some(r.reason);
+                    d.detail = r.detail;
+                    d.provider = policy.providers.get(i).map(|p| p.name.clone());
+                }
+            }
+            d
+        }
+    }
+}

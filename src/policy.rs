@@ -1,0 +1,768 @@
+//! The policy: one versioned JSON format read by the CLI, the Envoy filter and the JS binding,
+//! compiled once into an immutable [`Policy`].
+//!
+//! Loading is strict: the document goes through the bounded JSON scan (duplicate names
+//! rejected), unknown fields are errors, and a rule list without a final catch-all is refused so
+//! that no path silently fails open. `docs/policy.md` and `schema/policy-v1.json` document every
+//! field.
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use serde::Deserialize;
+
+use crate::claims::{self, ClaimRule, ClaimTest, Expectations, SubjectMatch};
+use crate::json::{self, Limits, Value};
+use crate::jwa::{Alg, AlgSet};
+use crate::jwk::{KeySet, Origin};
+use crate::jws::{self, Compact, TokenLimits, Verified};
+use crate::reason::{Reason, Rejection};
+
+/// The only policy version this build reads.
+pub const VERSION: u32 = 1;
+/// Longest value a claim-derived header may carry.
+pub const MAX_HEADER_VALUE: usize = 4096;
+/// `typ` values reserved for other uses, refused by providers that list no `typ`.
+pub const RESERVED_TYP: &[&str] = &["dpop+jwt", "edgeward-session+jwt"];
+
+// ---------------------------------------------------------------------------------------------
+// The document, as written.
+
+/// The policy document (version 1).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyDoc {
+    /// Must be 1.
+    pub version: u32,
+    /// `realm` in `WWW-Authenticate` challenges.
+    #[serde(default = "default_realm")]
+    pub realm: String,
+    /// Providers by name.
+    pub providers: BTreeMap<String, ProviderDoc>,
+    /// Rules, first match wins; the last must be a catch-all.
+    pub rules: Vec<RuleDoc>,
+}
+
+fn default_realm() -> String {
+    "edgeward".into()
+}
+fn default_true() -> bool {
+    true
+}
+fn default_skew() -> i64 {
+    60
+}
+
+/// One token issuer and how to check its tokens.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderDoc {
+    /// Exact `iss`; required when there is more than one provider.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// Accepted audiences (any-of).
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    /// Accept any `aud` when `audiences` is empty.
+    #[serde(default)]
+    pub allow_any_audience: bool,
+    /// Accepted subjects (any-of).
+    #[serde(default)]
+    pub subjects: Vec<SubjectDoc>,
+    /// Accepted header `typ` values.
+    #[serde(default)]
+    pub typ: Option<Vec<String>>,
+    /// Algorithm allow-list (default: all implemented).
+    #[serde(default)]
+    pub algorithms: Option<Vec<String>>,
+    /// Inline JWK set `{"keys": [...]}`.
+    #[serde(default)]
+    pub local_jwks: Option<serde_json::Value>,
+    /// Clock skew for `exp`/`nbf`/`iat` (0 to 300).
+    #[serde(default = "default_skew")]
+    pub clock_skew_seconds: i64,
+    /// Require `exp` (default true).
+    #[serde(default = "default_true")]
+    pub require_expiration: bool,
+    /// Maximum token lifetime.
+    #[serde(default)]
+    pub max_lifetime_seconds: Option<i64>,
+    /// Claims that must be present.
+    #[serde(default)]
+    pub required_claims: Vec<String>,
+    /// Scopes that must be granted.
+    #[serde(default)]
+    pub required_scopes: Vec<String>,
+    /// Custom claim rules.
+    #[serde(default)]
+    pub claim_rules: Vec<ClaimRuleDoc>,
+    /// Header sources.
+    #[serde(default)]
+    pub from_headers: Vec<HeaderSourceDoc>,
+    /// Query parameter sources.
+    #[serde(default)]
+    pub from_params: Vec<String>,
+    /// Cookie sources.
+    #[serde(default)]
+    pub from_cookies: Vec<String>,
+    /// Keep the token in its header when forwarding (default false: removed).
+    #[serde(default)]
+    pub forward: bool,
+    /// Forward the verified payload (base64url) in this header.
+    #[serde(default)]
+    pub forward_payload_header: Option<String>,
+    /// Copy claims into request headers.
+    #[serde(default)]
+    pub claim_to_headers: Vec<ClaimToHeaderDoc>,
+    /// Accept tokens with `cnf` without enforcing the binding (explicit opt-out).
+    #[serde(default)]
+    pub ignore_cnf: bool,
+    /// Token size cap in bytes (default 8192, at most 65536).
+    #[serde(default)]
+    pub max_token_bytes: Option<usize>,
+}
+
+/// A subject matcher.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum SubjectDoc {
+    /// Exactly.
+    Exact(String),
+    /// By prefix.
+    Prefix(String),
+}
+
+/// A custom claim rule: `claim` plus exactly one of `equals` / `any_of`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimRuleDoc {
+    /// JSON Pointer (`/a/b`) or top-level claim name.
+    pub claim: String,
+    /// Exact value.
+    #[serde(default)]
+    pub equals: Option<serde_json::Value>,
+    /// One of these values.
+    #[serde(default)]
+    pub any_of: Option<Vec<serde_json::Value>>,
+}
+
+/// A header a token is read from.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderSourceDoc {
+    /// Header name.
+    pub name: String,
+    /// Prefix before the token (compared case-insensitively), e.g. `Bearer `.
+    #[serde(default)]
+    pub value_prefix: Option<String>,
+}
+
+/// A claim copied into a request header.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimToHeaderDoc {
+    /// The request header to set.
+    pub header_name: String,
+    /// JSON Pointer or top-level claim name.
+    pub claim: String,
+}
+
+/// A routing rule.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDoc {
+    /// Which requests.
+    #[serde(rename = "match")]
+    pub matcher: MatchDoc,
+    /// What they need.
+    pub requires: RequirementDoc,
+}
+
+/// Exactly one of `prefix` / `path`, and optional methods.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchDoc {
+    /// Normalised path starts with this.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Normalised path equals this.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Only these methods (default: all).
+    #[serde(default)]
+    pub methods: Option<Vec<String>>,
+}
+
+/// A requirement tree.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum RequirementDoc {
+    /// A valid token from this provider.
+    ProviderName(String),
+    /// Any one of these.
+    RequiresAny(Vec<RequirementDoc>),
+    /// All of these.
+    RequiresAll(Vec<RequirementDoc>),
+    /// No token at all is fine; a token present must verify.
+    AllowMissing(Empty),
+    /// Always allowed; claims forwarded only from tokens that verify.
+    AllowMissingOrFailed(Empty),
+}
+
+/// `{}`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
+
+// ---------------------------------------------------------------------------------------------
+// The compiled policy.
+
+/// Where a provider reads tokens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A header, with an optional case-insensitive prefix (lower-cased name).
+    Header {
+        /// Lower-case header name.
+        name: String,
+        /// Prefix.
+        prefix: Option<String>,
+    },
+    /// A query parameter.
+    Param(String),
+    /// A cookie.
+    Cookie(String),
+}
+
+/// A compiled provider.
+#[derive(Clone, Debug)]
+pub struct Provider {
+    /// Its name in the policy.
+    pub name: String,
+    /// Claim expectations.
+    pub expectations: Expectations,
+    /// Accepted `typ` values (`None`: any but the reserved ones).
+    pub typ: Option<Vec<String>>,
+    /// Algorithm allow-list.
+    pub algorithms: AlgSet,
+    /// Verifying keys.
+    pub keys: KeySet,
+    /// Token sources.
+    pub sources: Vec<Source>,
+    /// Keep the token header when forwarding.
+    pub forward: bool,
+    /// Header for the base64url payload.
+    pub forward_payload_header: Option<String>,
+    /// (header, claim) pairs.
+    pub claim_to_headers: Vec<(String, String)>,
+    /// Size caps.
+    pub limits: TokenLimits,
+}
+
+/// A compiled requirement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Requirement {
+    /// Provider by index into [`Policy::providers`].
+    Provider(usize),
+    /// Any one.
+    Any(Vec<Requirement>),
+    /// All.
+    All(Vec<Requirement>),
+    /// No token anywhere is fine.
+    AllowMissing,
+    /// Always fine.
+    AllowMissingOrFailed,
+}
+
+/// A compiled rule.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// Prefix or exact path.
+    pub path: PathMatch,
+    /// Upper-case methods; empty means all.
+    pub methods: Vec<String>,
+    /// The requirement.
+    pub requires: Requirement,
+}
+
+/// How a rule matches the normalised path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathMatch {
+    /// Starts with.
+    Prefix(String),
+    /// Equals.
+    Exact(String),
+}
+
+/// An immutable, validated policy.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// Challenge realm.
+    pub realm: String,
+    /// Providers in name order.
+    pub providers: Vec<Provider>,
+    /// Rules in order; the last is a catch-all.
+    pub rules: Vec<Rule>,
+    /// Every header this policy may set, stripped from client requests on every path.
+    pub output_headers: Vec<String>,
+}
+
+/// A policy load error: which field, and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyError {
+    /// A dotted path to the field (`providers.idp.local_jwks`), or the serde message's location.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl core::fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "policy: {}", self.message)
+        } else {
+            write!(f, "policy: {}: {}", self.field, self.message)
+        }
+    }
+}
+
+fn err(field: impl Into<String>, message: impl Into<String>) -> PolicyError {
+    PolicyError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// Header names a policy may never set or read tokens into.
+const FORBIDDEN_OUTPUT: &[&str] = &[
+    "host",
+    "authorization",
+    "cookie",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "te",
+    "upgrade",
+    "proxy-authorization",
+];
+
+fn check_header_name(field: &str, name: &str) -> Result<String, PolicyError> {
+    let lower = name.to_ascii_lowercase();
+    let token_char = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if lower.is_empty() || lower.len() > 128 || !lower.bytes().all(token_char) {
+        return Err(err(field, format!("{name:?} is not a valid header name")));
+    }
+    Ok(lower)
+}
+
+fn check_output_header(field: &str, name: &str) -> Result<String, PolicyError> {
+    if name.starts_with(':') {
+        return Err(err(field, "pseudo-headers cannot be set"));
+    }
+    let lower = check_header_name(field, name)?;
+    if FORBIDDEN_OUTPUT.contains(&lower.as_str()) {
+        return Err(err(field, format!("{lower:?} may not be set by a policy")));
+    }
+    Ok(lower)
+}
+
+fn to_value(field: &str, v: &serde_json::Value) -> Result<Value, PolicyError> {
+    let text = serde_json::to_vec(v).map_err(|e| err(field, e.to_string()))?;
+    json::parse(&text, &Limits::POLICY).map_err(|e| err(field, e.to_string()))
+}
+
+fn check_claim_name(field: &str, claim: &str) -> Result<(), PolicyError> {
+    if claim.is_empty() {
+        return Err(err(field, "empty claim name"));
+    }
+    if claim.starts_with('/') {
+        // Validate the pointer syntax against an empty object: only `~0`/`~1` escapes.
+        let mut chars = claim.chars();
+        while let Some(c) = chars.next() {
+            if c == '~' && !matches!(chars.next(), Some('0' | '1')) {
+                return Err(err(field, "bad JSON Pointer escape (use ~0 or ~1)"));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Policy {
+    /// Parses and compiles a policy document.
+    ///
+    /// # Errors
+    /// [`PolicyError`] naming the field: bounded-JSON violations (including duplicate names),
+    /// unknown fields, wrong types, an unsupported version, bad keys, unknown providers, a rule
+    /// list without a final catch-all.
+    pub fn from_json(bytes: &[u8]) -> Result<Policy, PolicyError> {
+        json::validate(bytes, &Limits::POLICY).map_err(|e| err("", e.to_string()))?;
+        let doc: PolicyDoc = serde_json::from_slice(bytes).map_err(|e| err("", e.to_string()))?;
+        Policy::compile(&doc)
+    }
+
+    /// Compiles a parsed document.
+    ///
+    /// # Errors
+    /// As [`Policy::from_json`].
+    pub fn compile(doc: &PolicyDoc) -> Result<Policy, PolicyError> {
+        if doc.version != VERSION {
+            return Err(err(
+                "version",
+                format!("unsupported version {} (this build reads 1)", doc.version),
+            ));
+        }
+        if doc.realm.is_empty() || !doc.realm.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            return Err(err("realm", "must be non-empty visible ASCII"));
+        }
+        if doc.providers.is_empty() {
+            return Err(err("providers", "at least one provider is required"));
+        }
+        let multi = doc.providers.len() > 1;
+        let mut providers = Vec::new();
+        let mut output_headers: Vec<String> = Vec::new();
+        for (name, p) in &doc.providers {
+            let prov = compile_provider(name, p, multi)?;
+            for h in prov
+                .claim_to_headers
+                .iter()
+                .map(|(h, _)| h)
+                .chain(prov.forward_payload_header.iter())
+            {
+                if !output_headers.contains(h) {
+                    output_headers.push(h.clone());
+                }
+            }
+            providers.push(prov);
+        }
+        for p in &providers {
+            for s in &p.sources {
+                if let Source::Header { name, .. } = s {
+                    if output_headers.contains(name) {
+                        return Err(err(
+                            format!("providers.{}.from_headers", p.name),
+                            format!("{name:?} is also an output header"),
+                        ));
+                    }
+                }
+            }
+        }
+        if doc.rules.is_empty() {
+            return Err(err("rules", "at least one rule is required"));
+        }
+        let mut rules = Vec::new();
+        for (i, r) in doc.rules.iter().enumerate() {
+            let field = format!("rules[{i}]");
+            let path = match (&r.matcher.prefix, &r.matcher.path) {
+                (Some(p), None) => PathMatch::Prefix(p.clone()),
+                (None, Some(p)) => PathMatch::Exact(p.clone()),
+                _ => {
+                    return Err(err(
+                        format!("{field}.match"),
+                        "exactly one of prefix or path",
+                    ))
+                }
+            };
+            let (PathMatch::Prefix(s) | PathMatch::Exact(s)) = &path;
+            if !s.starts_with('/') {
+                return Err(err(format!("{field}.match"), "paths start with /"));
+            }
+            let methods: Vec<String> = r
+                .matcher
+                .methods
+                .iter()
+                .flatten()
+                .map(|m| m.to_ascii_uppercase())
+                .collect();
+            if r.matcher.methods.as_ref().is_some_and(Vec::is_empty) {
+                return Err(err(
+                    format!("{field}.match.methods"),
+                    "empty list (omit it for all)",
+                ));
+            }
+            let requires =
+                compile_requirement(&format!("{field}.requires"), &r.requires, &providers)?;
+            rules.push(Rule {
+                path,
+                methods,
+                requires,
+            });
+        }
+        let catch_all = rules
+            .last()
+            .is_some_and(|r| r.path == PathMatch::Prefix("/".into()) && r.methods.is_empty());
+        if !catch_all {
+            return Err(err(
+                "rules",
+                "the last rule must be a catch-all ({\"prefix\": \"/\"} with no methods): say what unmatched requests need",
+            ));
+        }
+        Ok(Policy {
+            realm: doc.realm.clone(),
+            providers,
+            rules,
+            output_headers,
+        })
+    }
+
+    /// The index of the provider named `name`.
+    pub fn provider_index(&self, name: &str) -> Option<usize> {
+        self.providers.iter().position(|p| p.name == name)
+    }
+
+    /// The provider for a token when no rule names one: by unverified `iss`, or the only one.
+    ///
+    /// # Errors
+    /// `token_*` parse reasons, `issuer_mismatch` when no provider claims the issuer.
+    pub fn route(&self, token: &str) -> Result<usize, Rejection> {
+        if self.providers.len() == 1 {
+            return Ok(0);
+        }
+        let limits = TokenLimits::default();
+        let compact = Compact::parse(token, &limits)?;
+        let claims = json::parse(compact.unverified_payload(), &Limits::CLAIMS).ok();
+        let iss = claims
+            .as_ref()
+            .and_then(|c| c.as_object())
+            .and_then(|o| o.get_str("iss"));
+        self.providers
+            .iter()
+            .position(|p| p.expectations.issuer.as_deref() == iss && iss.is_some())
+            .ok_or(Reason::IssuerMismatch.into())
+    }
+}
+
+fn compile_provider(name: &str, p: &ProviderDoc, multi: bool) -> Result<Provider, PolicyError> {
+    let f = |field: &str| format!("providers.{name}.{field}");
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    {
+        return Err(err(
+            format!("providers.{name}"),
+            "names use letters, digits, - _ .",
+        ));
+    }
+    if multi && p.issuer.is_none() {
+        return Err(err(
+            f("issuer"),
+            "required when the policy has more than one provider",
+        ));
+    }
+    if !(0..=claims::MAX_SKEW_SECONDS).contains(&p.clock_skew_seconds) {
+        return Err(err(f("clock_skew_seconds"), "must be 0 to 300"));
+    }
+    if p.max_lifetime_seconds.is_some_and(|m| m <= 0) {
+        return Err(err(f("max_lifetime_seconds"), "must be positive"));
+    }
+    let algorithms = match &p.algorithms {
+        None => AlgSet::all(),
+        Some(list) => {
+            let mut set = AlgSet::EMPTY;
+            for a in list {
+                let alg = Alg::from_name(a).ok_or_else(|| {
+                    err(
+                        f("algorithms"),
+                        format!("{a:?} is not a supported algorithm"),
+                    )
+                })?;
+                set = set.with(alg);
+            }
+            if set.is_empty() {
+                return Err(err(f("algorithms"), "empty allow-list"));
+            }
+            set
+        }
+    };
+    let keys = match &p.local_jwks {
+        Some(v) => {
+            let value = to_value(&f("local_jwks"), v)?;
+            KeySet::from_value(&value, algorithms, Origin::Local)
+                .map_err(|e| err(f("local_jwks"), e.to_string()))?
+        }
+        None => return Err(err(f("local_jwks"), "a provider needs keys")),
+    };
+    let subjects = p
+        .subjects
+        .iter()
+        .map(|s| match s {
+            SubjectDoc::Exact(v) => SubjectMatch::Exact(v.clone()),
+            SubjectDoc::Prefix(v) => SubjectMatch::Prefix(v.clone()),
+        })
+        .collect();
+    let mut claim_rules = Vec::new();
+    for (i, r) in p.claim_rules.iter().enumerate() {
+        let field = f(&format!("claim_rules[{i}]"));
+        check_claim_name(&field, &r.claim)?;
+        let test = match (&r.equals, &r.any_of) {
+            (Some(v), None) => ClaimTest::Equals(to_value(&field, v)?),
+            (None, Some(list)) => ClaimTest::AnyOf(
+                list.iter()
+                    .map(|v| to_value(&field, v))
+                    .collect::<Result<_, _>>()?,
+            ),
+            _ => return Err(err(field, "exactly one of equals or any_of")),
+        };
+        claim_rules.push(ClaimRule {
+            pointer: r.claim.clone(),
+            test,
+        });
+    }
+    for (i, c) in p.required_claims.iter().enumerate() {
+        check_claim_name(&f(&format!("required_claims[{i}]")), c)?;
+    }
+    let mut sources = Vec::new();
+    for (i, h) in p.from_headers.iter().enumerate() {
+        let name = check_header_name(&f(&format!("from_headers[{i}].name")), &h.name)?;
+        sources.push(Source::Header {
+            name,
+            prefix: h.value_prefix.clone(),
+        });
+    }
+    for q in &p.from_params {
+        if q.is_empty() {
+            return Err(err(f("from_params"), "empty parameter name"));
+        }
+        sources.push(Source::Param(q.clone()));
+    }
+    for c in &p.from_cookies {
+        if c.is_empty() || c.contains([';', '=', ' ', ',']) {
+            return Err(err(
+                f("from_cookies"),
+                format!("{c:?} is not a cookie name"),
+            ));
+        }
+        sources.push(Source::Cookie(c.clone()));
+    }
+    if sources.is_empty() {
+        sources.push(Source::Header {
+            name: "authorization".into(),
+            prefix: Some("Bearer ".into()),
+        });
+    }
+    let forward_payload_header = p
+        .forward_payload_header
+        .as_deref()
+        .map(|h| check_output_header(&f("forward_payload_header"), h))
+        .transpose()?;
+    let mut claim_to_headers = Vec::new();
+    for (i, c) in p.claim_to_headers.iter().enumerate() {
+        let field = f(&format!("claim_to_headers[{i}]"));
+        let h = check_output_header(&field, &c.header_name)?;
+        check_claim_name(&field, &c.claim)?;
+        claim_to_headers.push((h, c.claim.clone()));
+    }
+    let max_token = p.max_token_bytes.unwrap_or(8192);
+    if !(256..=65536).contains(&max_token) {
+        return Err(err(f("max_token_bytes"), "must be 256 to 65536"));
+    }
+    Ok(Provider {
+        name: name.into(),
+        expectations: Expectations {
+            issuer: p.issuer.clone(),
+            audiences: p.audiences.clone(),
+            allow_any_audience: p.allow_any_audience,
+            subjects,
+            clock_skew: p.clock_skew_seconds,
+            require_expiration: p.require_expiration,
+            max_lifetime: p.max_lifetime_seconds,
+            required_claims: p.required_claims.clone(),
+            required_scopes: p.required_scopes.clone(),
+            claim_rules,
+            ignore_cnf: p.ignore_cnf,
+        },
+        typ: p.typ.clone(),
+        algorithms,
+        keys,
+        sources,
+        forward: p.forward,
+        forward_payload_header,
+        claim_to_headers,
+        limits: TokenLimits {
+            max_token,
+            max_header: 1024,
+        },
+    })
+}
+
+fn compile_requirement(
+    field: &str,
+    r: &RequirementDoc,
+    providers: &[Provider],
+) -> Result<Requirement, PolicyError> {
+    Ok(match r {
+        RequirementDoc::ProviderName(n) => Requirement::Provider(
+            providers
+                .iter()
+                .position(|p| &p.name == n)
+                .ok_or_else(|| err(field, format!("unknown provider {n:?}")))?,
+        ),
+        RequirementDoc::RequiresAny(list) | RequirementDoc::RequiresAll(list) => {
+            if list.is_empty() {
+                return Err(err(field, "empty requirement list"));
+            }
+            let inner = list
+                .iter()
+                .enumerate()
+                .map(|(i, x)| compile_requirement(&format!("{field}[{i}]"), x, providers))
+                .collect::<Result<Vec<_>, _>>()?;
+            if matches!(r, RequirementDoc::RequiresAny(_)) {
+                Requirement::Any(inner)
+            } else {
+                Requirement::All(inner)
+            }
+        }
+        RequirementDoc::AllowMissing(_) => Requirement::AllowMissing,
+        RequirementDoc::AllowMissingOrFailed(_) => Requirement::AllowMissingOrFailed,
+    })
+}
+
+/// A token that verified and whose claims hold.
+#[derive(Clone, Debug)]
+pub struct Accepted {
+    /// The verified token.
+    pub verified: Verified,
+    /// The parsed claims.
+    pub claims: Value,
+}
+
+impl Provider {
+    /// Verifies a JWT for this provider at `now`: header, `typ`, issuer routing, signature,
+    /// then claims.
+    ///
+    /// # Errors
+    /// Any token, signature or claim [`Reason`].
+    pub fn verify_jwt(&self, token: &str, now: i64) -> Result<Accepted, Rejection> {
+        let compact = Compact::parse(token, &self.limits)?;
+        self.check_typ(compact.header().typ.as_deref())?;
+        // Parse the claims before the signature only to route by issuer; they are trusted only
+        // after verification below.
+        let claims = json::parse(compact.unverified_payload(), &Limits::CLAIMS);
+        if let Ok(Value::Object(o)) = &claims {
+            claims::check_issuer(o, self.expectations.issuer.as_deref())?;
+        }
+        let verified = compact.verify(&self.keys, self.algorithms)?;
+        let claims = claims.map_err(|_| Rejection::new(Reason::ClaimsMalformed, "payload json"))?;
+        claims::check(&claims, &self.expectations, now)?;
+        Ok(Accepted { verified, claims })
+    }
+
+    /// Verifies a JWS with an opaque payload (no claim checks).
+    ///
+    /// # Errors
+    /// Token and signature reasons.
+    pub fn verify_jws(&self, token: &str) -> Result<Verified, Rejection> {
+        Compact::parse(token, &self.limits)?.verify(&self.keys, self.algorithms)
+    }
+
+    fn check_typ(&self, typ: Option<&str>) -> Result<(), Rejection> {
+        match (&self.typ, typ) {
+            (Some(list), Some(t)) if list.iter().any(|want| jws::typ_matches(t, want)) => Ok(()),
+            (Some(_), _) => Err(Reason::TypNotAllowed.into()),
+            (None, Some(t)) if RESERVED_TYP.iter().any(|r| jws::typ_matches(t, r)) => {
+                Err(Rejection::new(Reason::TypNotAllowed, "reserved typ"))
+            }
+            (None, _) => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! Stable rejection reasons and the one table that maps them to HTTP replies.
+//!
+//! A [`Reason`] code is API: hosts put it in response bodies, metric labels and CLI output.
+//! Codes are added, never renamed or removed; a test pins the full list.
+
+use core::fmt;
+
+/// Why a credential or request was rejected. Each variant has one stable snake_case code.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    /// No credential was found in any configured source.
+    TokenMissing,
+    /// More than one credential was presented (two sources, a repeated header or parameter).
+    TokenAmbiguous,
+    /// The token is not a well-formed compact JWS (segments, base64url, JSON header).
+    TokenMalformed,
+    /// The token (or one of its parts) exceeds the configured size cap.
+    TokenTooLarge,
+    /// The token has five segments: a JWE, which is never accepted as an access token.
+    TokenIsJwe,
+    /// The header's `alg` is `none`, unknown, not in the allow-list or not bound to the key.
+    AlgNotAllowed,
+    /// The header names a `crit` extension we do not implement, or uses `b64: false`.
+    CritUnsupported,
+    /// The header's `typ` is not in the provider's allow-list.
+    TypNotAllowed,
+    /// No key in the provider's set matches the token's `kid` and `alg`.
+    KeyNotFound,
+    /// The token has no `kid` and too many keys could verify it.
+    KidMissing,
+    /// The signature does not verify.
+    SignatureInvalid,
+    /// The payload is not a JSON object within limits (only for JWT, not `--jws`).
+    ClaimsMalformed,
+    /// A registered claim has the wrong type or an out-of-range value.
+    ClaimInvalid,
+    /// A claim the policy requires is absent.
+    ClaimMissing,
+    /// A custom claim rule does not hold.
+    ClaimMismatch,
+    /// `exp` has passed (beyond the clock skew).
+    TokenExpired,
+    /// `nbf` is in the future (beyond the clock skew).
+    TokenNotYetValid,
+    /// `iat` is in the future (beyond the clock skew).
+    TokenIssuedInFuture,
+    /// The token's lifetime exceeds `max_lifetime_seconds`.
+    TokenLifetimeExceeded,
+    /// `iss` does not match the provider's issuer.
+    IssuerMismatch,
+    /// `aud` matches none of the configured audiences, or is present when none is configured.
+    AudienceMismatch,
+    /// `sub` matches none of the configured subjects.
+    SubjectMismatch,
+    /// The token lacks a required scope.
+    ScopeInsufficient,
+    /// The token carries `cnf` (a proof-of-possession binding) the provider does not enforce.
+    TokenBindingUnsupported,
+    /// The provider's key set is not available (never loaded, or stale beyond its limit).
+    JwksUnavailable,
+    /// The request path is not acceptable (encoded separators, NUL, climbing above root).
+    PathInvalid,
+    /// A configuration (policy) was rejected.
+    ConfigInvalid,
+}
+
+impl Reason {
+    /// Every reason, in declaration order. Pinned by a test: append only.
+    pub const ALL: &'static [Reason] = &[
+        Reason::TokenMissing,
+        Reason::TokenAmbiguous,
+        Reason::TokenMalformed,
+        Reason::TokenTooLarge,
+        Reason::TokenIsJwe,
+        Reason::AlgNotAllowed,
+        Reason::CritUnsupported,
+        Reason::TypNotAllowed,
+        Reason::KeyNotFound,
+        Reason::KidMissing,
+        Reason::SignatureInvalid,
+        Reason::ClaimsMalformed,
+        Reason::ClaimInvalid,
+        Reason::ClaimMissing,
+        Reason::ClaimMismatch,
+        Reason::TokenExpired,
+        Reason::TokenNotYetValid,
+        Reason::TokenIssuedInFuture,
+        Reason::TokenLifetimeExceeded,
+        Reason::IssuerMismatch,
+        Reason::AudienceMismatch,
+        Reason::SubjectMismatch,
+        Reason::ScopeInsufficient,
+        Reason::TokenBindingUnsupported,
+        Reason::JwksUnavailable,
+        Reason::PathInvalid,
+        Reason::ConfigInvalid,
+    ];
+
+    /// The stable snake_case code.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Reason::TokenMissing => "token_missing",
+            Reason::TokenAmbiguous => "token_ambiguous",
+            Reason::TokenMalformed => "token_malformed",
+            Reason::TokenTooLarge => "token_too_large",
+            Reason::TokenIsJwe => "token_is_jwe",
+            Reason::AlgNotAllowed => "alg_not_allowed",
+            Reason::CritUnsupported => "crit_unsupported",
+            Reason::TypNotAllowed => "typ_not_allowed",
+            Reason::KeyNotFound => "key_not_found",
+            Reason::KidMissing => "kid_missing",
+            Reason::SignatureInvalid => "signature_invalid",
+            Reason::ClaimsMalformed => "claims_malformed",
+            Reason::ClaimInvalid => "claim_invalid",
+            Reason::ClaimMissing => "claim_missing",
+            Reason::ClaimMismatch => "claim_mismatch",
+            Reason::TokenExpired => "token_expired",
+            Reason::TokenNotYetValid => "token_not_yet_valid",
+            Reason::TokenIssuedInFuture => "token_issued_in_future",
+            Reason::TokenLifetimeExceeded => "token_lifetime_exceeded",
+            Reason::IssuerMismatch => "issuer_mismatch",
+            Reason::AudienceMismatch => "audience_mismatch",
+            Reason::SubjectMismatch => "subject_mismatch",
+            Reason::ScopeInsufficient => "scope_insufficient",
+            Reason::TokenBindingUnsupported => "token_binding_unsupported",
+            Reason::JwksUnavailable => "jwks_unavailable",
+            Reason::PathInvalid => "path_invalid",
+            Reason::ConfigInvalid => "config_invalid",
+        }
+    }
+
+    /// Parses a code back into a reason.
+    pub fn from_code(code: &str) -> Option<Reason> {
+        Reason::ALL.iter().copied().find(|r| r.code() == code)
+    }
+
+    /// How this reason is answered over HTTP. This is the one table every host uses.
+    pub const fn disposition(self) -> Disposition {
+        match self {
+            Reason::TokenMissing => Disposition {
+                status: 401,
+                challenge: Challenge::Bearer(None),
+            },
+            Reason::TokenAmbiguous | Reason::PathInvalid => Disposition {
+                status: 400,
+                challenge: Challenge::Bearer(Some("invalid_request")),
+            },
+            Reason::ScopeInsufficient => Disposition {
+                status: 403,
+                challenge: Challenge::Bearer(Some("insufficient_scope")),
+            },
+            // As Envoy's jwt_authn does: a valid token for another audience is forbidden.
+            Reason::AudienceMismatch => Disposition {
+                status: 403,
+                challenge: Challenge::Bearer(Some("invalid_token")),
+            },
+            Reason::JwksUnavailable => Disposition {
+                status: 503,
+                challenge: Challenge::None,
+            },
+            Reason::ConfigInvalid => Disposition {
+                status: 500,
+                challenge: Challenge::None,
+            },
+            _ => Disposition {
+                status: 401,
+                challenge: Challenge::Bearer(Some("invalid_token")),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// The HTTP status and challenge for a [`Reason`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Disposition {
+    /// HTTP status code.
+    pub status: u16,
+    /// The `WWW-Authenticate` challenge, if any.
+    pub challenge: Challenge,
+}
+
+/// A `WWW-Authenticate` challenge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Challenge {
+    /// No challenge header.
+    None,
+    /// `Bearer realm="..."`, with an RFC 6750 `error=` when given.
+    Bearer(Option<&'static str>),
+}
+
+impl Challenge {
+    /// Renders the header value for `realm` (quotes and backslashes in the realm are escaped).
+    pub fn render(self, realm: &str) -> Option<alloc::string::String> {
+        use alloc::string::String;
+        match self {
+            Challenge::None => None,
+            Challenge::Bearer(error) => {
+                let mut v = String::from("Bearer realm=\"");
+                for c in realm.chars() {
+                    if c == '"' || c == '\\' {
+                        v.push('\\');
+                    }
+                    v.push(c);
+                }
+                v.push('"');
+                if let Some(e) = error {
+                    v.push_str(", error=\"");
+                    v.push_str(e);
+                    v.push('"');
+                }
+                Some(v)
+            }
+        }
+    }
+}
+
+/// A reason plus a short, token-free detail for logs (never for responses).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// The stable code.
+    pub reason: Reason,
+    /// Which claim or field, where that helps an operator (never token content).
+    pub detail: &'static str,
+}
+
+impl Rejection {
+    /// A rejection with a detail.
+    pub const fn new(reason: Reason, detail: &'static str) -> Self {
+        Rejection { reason, detail }
+    }
+}
+
+impl From<Reason> for Rejection {
+    fn from(reason: Reason) -> Self {
+        Rejection { reason, detail: "" }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.detail.is_empty() {
+            f.write_str(self.reason.code())
+        } else {
+            write!(f, "{} ({})", self.reason.code(), self.detail)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_pinned() {
+        let codes: alloc::vec::Vec<&str> = Reason::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(
+            codes,
+            [
+                "token_missing",
+                "token_ambiguous",
+                "token_malformed",
+                "token_too_large",
+                "token_is_jwe",
+                "alg_not_allowed",
+                "crit_unsupported",
+                "typ_not_allowed",
+                "key_not_found",
+                "kid_missing",
+                "signature_invalid",
+                "claims_malformed",
+                "claim_invalid",
+                "claim_missing",
+                "claim_mismatch",
+                "token_expired",
+                "token_not_yet_valid",
+                "token_issued_in_future",
+                "token_lifetime_exceeded",
+                "issuer_mismatch",
+                "audience_mismatch",
+                "subject_mismatch",
+                "scope_insufficient",
+                "token_binding_unsupported",
+                "jwks_unavailable",
+                "path_invalid",
+                "config_invalid",
+            ]
+        );
+        for r in Reason::ALL {
+            assert_eq!(Reason::from_code(r.code()), Some(*r));
+        }
+    }
+
+    #[test]
+    fn disposition_table_is_pinned() {
+        let table: alloc::vec::Vec<(&str, u16, Option<alloc::string::String>)> = Reason::ALL
+            .iter()
+            .map(|r| {
+                let d = r.disposition();
+                (r.code(), d.status, d.challenge.render("api"))
+            })
+            .collect();
+        for (code, status, challenge) in &table {
+            let (want_status, want) = match *code {
+                "token_missing" => (401, Some("Bearer realm=\"api\"")),
+                "token_ambiguous" | "path_invalid" => {
+                    (400, Some("Bearer realm=\"api\", error=\"invalid_request\""))
+                }
+                "scope_insufficient" => (
+                    403,
+                    Some("Bearer realm=\"api\", error=\"insufficient_scope\""),
+                ),
+                "audience_mismatch" => (403, Some("Bearer realm=\"api\", error=\"invalid_token\"")),
+                "jwks_unavailable" => (503, None),
+                "config_invalid" => (500, None),
+                _ => (401, Some("Bearer realm=\"api\", error=\"invalid_token\"")),
+            };
+            assert_eq!(*status, want_status, "{code}");
+            assert_eq!(challenge.as_deref(), want, "{code}");
+        }
+    }
+
+    #[test]
+    fn realm_is_escaped() {
+        assert_eq!(
+            Challenge::Bearer(None).render("a\"b\\c").as_deref(),
+            Some("Bearer realm=\"a\\\"b\\\\c\"")
+        );
+    }
+}
