@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 
 use crate::{Fail, Opts};
 
+
 /// A private key of any supported family.
 pub enum SigningKey {
     /// HMAC secret.

@@ -1,0 +1,83 @@
+//! Library side of the `edgeward` CLI: option parsing and development-only key handling
+//! (generation, private JWK/PEM loading, signing). Tests use it to mint tokens at run time.
+
+pub mod keys;
+
+/// Usage text.
+pub const USAGE: &str = "usage:
+  edgeward verify --policy FILE [--provider NAME] [--now UNIX_SECONDS] [--json] [--jws] [TOKEN | -]
+  edgeward inspect TOKEN
+  edgeward jwk PEMFILE [--alg ALG]
+  edgeward keygen --alg ALG [--kid KID] --private-out FILE
+  edgeward sign --key JWK-OR-PEM-FILE --alg ALG --claims JSON [--kid KID] [--typ TYP] [--header JSON]
+  edgeward policy check FILE
+  edgeward reasons
+
+exit codes: 0 valid, 1 rejected, 2 usage or policy error";
+
+
+/// A usage or configuration error (exit 2).
+pub struct Fail(pub String);
+
+impl<E: std::fmt::Display> From<E> for Fail {
+    fn from(e: E) -> Self {
+        Fail(e.to_string())
+    }
+}
+
+/// Parsed `--flag value` options and positionals.
+pub struct Opts {
+    flags: Vec<(String, Option<String>)>,
+    /// Positional arguments.
+    pub positional: Vec<String>,
+}
+
+impl Opts {
+    /// Splits `args`; `booleans` lists the flags that take no value.
+    pub fn parse(args: &[String], booleans: &[&str]) -> Result<Opts, Fail> {
+        let mut flags = Vec::new();
+        let mut positional = Vec::new();
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            if let Some(name) = a.strip_prefix("--") {
+                if booleans.contains(&name) {
+                    flags.push((name.to_string(), None));
+                } else {
+                    let v = it.next().ok_or_else(|| Fail(format!("--{name} needs a value")))?;
+                    flags.push((name.to_string(), Some(v.clone())));
+                }
+            } else {
+                positional.push(a.clone());
+            }
+        }
+        Ok(Opts { flags, positional })
+    }
+
+    /// The value of `--name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.flags
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.as_deref())
+    }
+
+    /// True when `--name` was given.
+    pub fn has(&self, name: &str) -> bool {
+        self.flags.iter().any(|(n, _)| n == name)
+    }
+
+    /// The value of `--name`, or a usage error.
+    pub fn need(&self, name: &str) -> Result<&str, Fail> {
+        self.get(name).ok_or_else(|| Fail(format!("--{name} is required\n{USAGE}")))
+    }
+
+    /// Rejects flags outside `known`.
+    pub fn only(&self, known: &[&str]) -> Result<(), Fail> {
+        match self.flags.iter().find(|(n, _)| !known.contains(&n.as_str())) {
+            Some((n, _)) => Err(Fail(format!("unknown option --{n}\n{USAGE}"))),
+            None => Ok(()),
+        }
+    }
+}
+
