@@ -33,7 +33,9 @@ impl Tally {
                 self.acceptable_rejected += 1;
                 println!("{suite} tc {tc}: acceptable, rejected");
             }
-            (r, v) => self.failures.push(format!("{suite} tc {tc}: expected {r:?}, verified={v}")),
+            (r, v) => self
+                .failures
+                .push(format!("{suite} tc {tc}: expected {r:?}, verified={v}")),
         }
     }
 
@@ -68,7 +70,9 @@ fn rsa_pkcs1_v15() {
     for name in TestName::all() {
         let set = TestSet::load(name).unwrap();
         for g in set.test_groups {
-            let Some(alg) = sha_alg(g.hash, [Alg::RS256, Alg::RS384, Alg::RS512]) else { continue };
+            let Some(alg) = sha_alg(g.hash, [Alg::RS256, Alg::RS384, Alg::RS512]) else {
+                continue;
+            };
             let jwk = format!(
                 r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#,
                 b64::encode(strip(&g.key.n)),
@@ -172,7 +176,10 @@ fn ed25519() {
     let set = TestSet::load(TestName::Ed25519).unwrap();
     let mut t = Tally::default();
     for g in set.test_groups {
-        let jwk = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#, b64::encode(&g.key.pk));
+        let jwk = format!(
+            r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#,
+            b64::encode(&g.key.pk)
+        );
         let Some(key) = key_from_jwk(&jwk, Alg::EdDSA) else {
             t.skipped_keys += 1;
             continue;

@@ -11,7 +11,6 @@ use serde_json::{json, Map, Value};
 
 use crate::{Fail, Opts};
 
-
 /// A private key of any supported family.
 pub enum SigningKey {
     /// HMAC secret.
@@ -136,23 +135,35 @@ impl SigningKey {
                 edgeward::jwa::hmac_sign(alg, k, msg).ok_or_else(|| Fail("hmac".into()))?
             }
             (Alg::RS256, SigningKey::Rsa(k)) => {
-                rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new((**k).clone()).sign(msg).to_vec()
+                rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new((**k).clone())
+                    .sign(msg)
+                    .to_vec()
             }
             (Alg::RS384, SigningKey::Rsa(k)) => {
-                rsa::pkcs1v15::SigningKey::<sha2::Sha384>::new((**k).clone()).sign(msg).to_vec()
+                rsa::pkcs1v15::SigningKey::<sha2::Sha384>::new((**k).clone())
+                    .sign(msg)
+                    .to_vec()
             }
             (Alg::RS512, SigningKey::Rsa(k)) => {
-                rsa::pkcs1v15::SigningKey::<sha2::Sha512>::new((**k).clone()).sign(msg).to_vec()
+                rsa::pkcs1v15::SigningKey::<sha2::Sha512>::new((**k).clone())
+                    .sign(msg)
+                    .to_vec()
             }
-            (Alg::PS256, SigningKey::Rsa(k)) => rsa::pss::BlindedSigningKey::<sha2::Sha256>::new((**k).clone())
-                .sign_with_rng(&mut OsRng, msg)
-                .to_vec(),
-            (Alg::PS384, SigningKey::Rsa(k)) => rsa::pss::BlindedSigningKey::<sha2::Sha384>::new((**k).clone())
-                .sign_with_rng(&mut OsRng, msg)
-                .to_vec(),
-            (Alg::PS512, SigningKey::Rsa(k)) => rsa::pss::BlindedSigningKey::<sha2::Sha512>::new((**k).clone())
-                .sign_with_rng(&mut OsRng, msg)
-                .to_vec(),
+            (Alg::PS256, SigningKey::Rsa(k)) => {
+                rsa::pss::BlindedSigningKey::<sha2::Sha256>::new((**k).clone())
+                    .sign_with_rng(&mut OsRng, msg)
+                    .to_vec()
+            }
+            (Alg::PS384, SigningKey::Rsa(k)) => {
+                rsa::pss::BlindedSigningKey::<sha2::Sha384>::new((**k).clone())
+                    .sign_with_rng(&mut OsRng, msg)
+                    .to_vec()
+            }
+            (Alg::PS512, SigningKey::Rsa(k)) => {
+                rsa::pss::BlindedSigningKey::<sha2::Sha512>::new((**k).clone())
+                    .sign_with_rng(&mut OsRng, msg)
+                    .to_vec()
+            }
             (Alg::ES256, SigningKey::P256(k)) => {
                 let s: p256::ecdsa::Signature = k.sign(msg);
                 s.to_bytes().to_vec()
@@ -192,7 +203,9 @@ pub fn load_private(path: &str) -> Result<SigningKey, Fail> {
     let text = std::fs::read_to_string(path).map_err(|e| Fail(format!("{path}: {e}")))?;
     if text.trim_start().starts_with('{') {
         let v: Value = serde_json::from_str(&text)?;
-        let m = v.as_object().ok_or_else(|| Fail("JWK must be an object".into()))?;
+        let m = v
+            .as_object()
+            .ok_or_else(|| Fail("JWK must be an object".into()))?;
         return from_private_jwk(m);
     }
     use p256::pkcs8::DecodePrivateKey;
@@ -202,20 +215,29 @@ pub fn load_private(path: &str) -> Result<SigningKey, Fail> {
     if let Ok(k) = <rsa::RsaPrivateKey as rsa::pkcs1::DecodeRsaPrivateKey>::from_pkcs1_pem(&text) {
         return Ok(SigningKey::Rsa(Box::new(k)));
     }
-    if let Ok(k) = p256::SecretKey::from_pkcs8_pem(&text).or_else(|_| p256::SecretKey::from_sec1_pem(&text)) {
+    if let Ok(k) =
+        p256::SecretKey::from_pkcs8_pem(&text).or_else(|_| p256::SecretKey::from_sec1_pem(&text))
+    {
         return Ok(SigningKey::P256(k.into()));
     }
-    if let Ok(k) = p384::SecretKey::from_pkcs8_pem(&text).or_else(|_| p384::SecretKey::from_sec1_pem(&text)) {
+    if let Ok(k) =
+        p384::SecretKey::from_pkcs8_pem(&text).or_else(|_| p384::SecretKey::from_sec1_pem(&text))
+    {
         return Ok(SigningKey::P384(k.into()));
     }
-    if let Ok(k) = p521::SecretKey::from_pkcs8_pem(&text).or_else(|_| p521::SecretKey::from_sec1_pem(&text)) {
-        let k = p521::ecdsa::SigningKey::from_slice(&k.to_bytes()).map_err(|e| Fail(e.to_string()))?;
+    if let Ok(k) =
+        p521::SecretKey::from_pkcs8_pem(&text).or_else(|_| p521::SecretKey::from_sec1_pem(&text))
+    {
+        let k =
+            p521::ecdsa::SigningKey::from_slice(&k.to_bytes()).map_err(|e| Fail(e.to_string()))?;
         return Ok(SigningKey::P521(k));
     }
     if let Ok(k) = ed25519_dalek::SigningKey::from_pkcs8_pem(&text) {
         return Ok(SigningKey::Ed25519(k));
     }
-    Err(Fail(format!("{path}: not a private JWK or a PKCS#8/PKCS#1/SEC1 PEM key we support")))
+    Err(Fail(format!(
+        "{path}: not a private JWK or a PKCS#8/PKCS#1/SEC1 PEM key we support"
+    )))
 }
 
 fn from_private_jwk(m: &Map<String, Value>) -> Result<SigningKey, Fail> {
@@ -226,10 +248,15 @@ fn from_private_jwk(m: &Map<String, Value>) -> Result<SigningKey, Fail> {
             let e = rsa::BigUint::from_bytes_be(&field(m, "e")?);
             let d = rsa::BigUint::from_bytes_be(&field(m, "d")?);
             let primes = match (field(m, "p"), field(m, "q")) {
-                (Ok(p), Ok(q)) => vec![rsa::BigUint::from_bytes_be(&p), rsa::BigUint::from_bytes_be(&q)],
+                (Ok(p), Ok(q)) => vec![
+                    rsa::BigUint::from_bytes_be(&p),
+                    rsa::BigUint::from_bytes_be(&q),
+                ],
                 _ => Vec::new(),
             };
-            Ok(SigningKey::Rsa(Box::new(rsa::RsaPrivateKey::from_components(n, e, d, primes)?)))
+            Ok(SigningKey::Rsa(Box::new(
+                rsa::RsaPrivateKey::from_components(n, e, d, primes)?,
+            )))
         }
         Some("EC") => {
             let d = field(m, "d")?;
@@ -244,7 +271,9 @@ fn from_private_jwk(m: &Map<String, Value>) -> Result<SigningKey, Fail> {
             let d: [u8; 32] = field(m, "d")?
                 .try_into()
                 .map_err(|_| Fail("Ed25519 d must be 32 bytes".into()))?;
-            Ok(SigningKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&d)))
+            Ok(SigningKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(
+                &d,
+            )))
         }
         _ => Err(Fail("unsupported or missing kty".into())),
     }
@@ -253,7 +282,8 @@ fn from_private_jwk(m: &Map<String, Value>) -> Result<SigningKey, Fail> {
 /// The RFC 7638 thumbprint of public JWK members, computed by the core.
 fn thumbprint(public: &Map<String, Value>) -> Result<String, Fail> {
     let text = serde_json::to_vec(&Value::Object(public.clone()))?;
-    let v = edgeward::json::parse(&text, &edgeward::json::Limits::JWKS).map_err(|e| Fail(e.to_string()))?;
+    let v = edgeward::json::parse(&text, &edgeward::json::Limits::JWKS)
+        .map_err(|e| Fail(e.to_string()))?;
     let key = jwk::parse_jwk(&v, AlgSet::all(), Origin::Local)
         .map_err(|e| Fail(format!("key not usable: {}", e.code())))?;
     Ok(key.thumbprint)
@@ -293,7 +323,9 @@ pub fn jwk_cmd(args: &[String]) -> Result<u8, Fail> {
     } else if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_pem(&text) {
         obj(json!({"kty": "OKP", "crv": "Ed25519", "x": b64::encode(k.as_bytes())}))
     } else {
-        return Err(Fail(format!("{path}: not a public key PEM (SPKI or PKCS#1) we support")));
+        return Err(Fail(format!(
+            "{path}: not a public key PEM (SPKI or PKCS#1) we support"
+        )));
     };
     let kid = thumbprint(&m)?;
     if let Some(a) = opts.get("alg") {
@@ -373,7 +405,10 @@ pub fn sign_cmd(args: &[String]) -> Result<u8, Fail> {
     }
     if let Some(extra) = opts.get("header") {
         let v: Value = serde_json::from_str(extra).map_err(|e| Fail(format!("--header: {e}")))?;
-        for (k, v) in v.as_object().ok_or_else(|| Fail("--header must be an object".into()))? {
+        for (k, v) in v
+            .as_object()
+            .ok_or_else(|| Fail("--header must be an object".into()))?
+        {
             header.insert(k.clone(), v.clone());
         }
     }

@@ -15,8 +15,8 @@ pub const USAGE: &str = "usage:
 
 exit codes: 0 valid, 1 rejected, 2 usage or policy error";
 
-
 /// A usage or configuration error (exit 2).
+#[derive(Debug)]
 pub struct Fail(pub String);
 
 impl<E: std::fmt::Display> From<E> for Fail {
@@ -43,7 +43,9 @@ impl Opts {
                 if booleans.contains(&name) {
                     flags.push((name.to_string(), None));
                 } else {
-                    let v = it.next().ok_or_else(|| Fail(format!("--{name} needs a value")))?;
+                    let v = it
+                        .next()
+                        .ok_or_else(|| Fail(format!("--{name} needs a value")))?;
                     flags.push((name.to_string(), Some(v.clone())));
                 }
             } else {
@@ -69,15 +71,19 @@ impl Opts {
 
     /// The value of `--name`, or a usage error.
     pub fn need(&self, name: &str) -> Result<&str, Fail> {
-        self.get(name).ok_or_else(|| Fail(format!("--{name} is required\n{USAGE}")))
+        self.get(name)
+            .ok_or_else(|| Fail(format!("--{name} is required\n{USAGE}")))
     }
 
     /// Rejects flags outside `known`.
     pub fn only(&self, known: &[&str]) -> Result<(), Fail> {
-        match self.flags.iter().find(|(n, _)| !known.contains(&n.as_str())) {
+        match self
+            .flags
+            .iter()
+            .find(|(n, _)| !known.contains(&n.as_str()))
+        {
             Some((n, _)) => Err(Fail(format!("unknown option --{n}\n{USAGE}"))),
             None => Ok(()),
         }
     }
 }
-

@@ -10,7 +10,6 @@ use edgeward::json::{Limits, Value};
 use edgeward::jws::{Compact, TokenLimits};
 use edgeward::{b64, Policy, Reason};
 
-
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
@@ -79,7 +78,9 @@ fn verify(args: &[String]) -> Result<u8, Fail> {
     opts.only(&["policy", "provider", "now", "json", "jws"])?;
     let policy = load_policy(opts.need("policy")?)?;
     let now = match opts.get("now") {
-        Some(n) => n.parse::<i64>().map_err(|_| Fail("--now takes Unix seconds".into()))?,
+        Some(n) => n
+            .parse::<i64>()
+            .map_err(|_| Fail("--now takes Unix seconds".into()))?,
         None => now_seconds(),
     };
     let token = read_token(&opts)?;
@@ -102,7 +103,13 @@ fn verify(args: &[String]) -> Result<u8, Fail> {
         }
     });
     let (valid, reason, detail, provider_name, claims) = match &result {
-        Ok((i, claims)) => (true, None, "", Some(policy.providers[*i].name.as_str()), Some(claims)),
+        Ok((i, claims)) => (
+            true,
+            None,
+            "",
+            Some(policy.providers[*i].name.as_str()),
+            Some(claims),
+        ),
         Err(rej) => (false, Some(rej.reason), rej.detail, None, None),
     };
     if as_json {
@@ -120,7 +127,11 @@ fn verify(args: &[String]) -> Result<u8, Fail> {
             Some(n) => edgeward::json::write_string(n, &mut out),
             None => out.push_str("null"),
         }
-        out.push_str(if opts.has("jws") { ",\"payload\":" } else { ",\"claims\":" });
+        out.push_str(if opts.has("jws") {
+            ",\"payload\":"
+        } else {
+            ",\"claims\":"
+        });
         out.push_str(&claims.map_or_else(|| "null".to_string(), Value::to_json));
         out.push('}');
         println!("{out}");
@@ -204,7 +215,10 @@ fn policy_check(files: &[String]) -> Result<u8, Fail> {
         } else {
             r.methods.join(",")
         };
-        println!("rule {i}: {m} ({methods}) requires {}", describe(&policy, &r.requires));
+        println!(
+            "rule {i}: {m} ({methods}) requires {}",
+            describe(&policy, &r.requires)
+        );
     }
     Ok(0)
 }
@@ -215,11 +229,17 @@ fn describe(policy: &Policy, r: &edgeward::policy::Requirement) -> String {
         R::Provider(i) => policy.providers[*i].name.clone(),
         R::Any(l) => format!(
             "any of [{}]",
-            l.iter().map(|c| describe(policy, c)).collect::<Vec<_>>().join(", ")
+            l.iter()
+                .map(|c| describe(policy, c))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         R::All(l) => format!(
             "all of [{}]",
-            l.iter().map(|c| describe(policy, c)).collect::<Vec<_>>().join(", ")
+            l.iter()
+                .map(|c| describe(policy, c))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         R::AllowMissing => "allow_missing".into(),
         R::AllowMissingOrFailed => "allow_missing_or_failed (never denies)".into(),
