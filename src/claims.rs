@@ -35,7 +35,7 @@ pub struct ClaimRule {
 /// The test of a [`ClaimRule`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClaimTest {
-    /// The claim equals this JSON value exactly (numbers compared by their text).
+    /// The claim equals this JSON value (numbers by value, objects in any member order).
     Equals(Value),
     /// The claim equals one of these values or, when the claim is an array, one of its elements
     /// does.
@@ -176,10 +176,10 @@ pub fn check(claims: &Value, exp: &Expectations, now: i64) -> Result<(), Rejecti
             return Err(Rejection::new(Reason::ClaimMissing, "claim_rules"));
         };
         let ok = match &rule.test {
-            ClaimTest::Equals(want) => v == want,
+            ClaimTest::Equals(want) => v.same(want),
             ClaimTest::AnyOf(list) => match v {
-                Value::Array(items) => items.iter().any(|i| list.contains(i)),
-                other => list.contains(other),
+                Value::Array(items) => items.iter().any(|i| list.iter().any(|w| w.same(i))),
+                other => list.iter().any(|w| w.same(other)),
             },
         };
         if !ok {
@@ -532,5 +532,18 @@ mod tests {
             Err(Reason::TokenBindingUnsupported)
         );
         assert_eq!(run("[]", &e, 1), Err(Reason::ClaimsMalformed));
+        // Numbers compare by value, objects in any member order.
+        let e = Expectations {
+            claim_rules: alloc::vec![ClaimRule {
+                pointer: "/t".into(),
+                test: ClaimTest::Equals(parse(br#"{"a":1,"b":2}"#, &Limits::CLAIMS).unwrap()),
+            }],
+            ..lenient()
+        };
+        assert_eq!(run(r#"{"exp":1000,"t":{"b":2.0,"a":1e0}}"#, &e, 1), Ok(()));
+        assert_eq!(
+            run(r#"{"exp":1000,"t":{"b":3,"a":1}}"#, &e, 1),
+            Err(Reason::ClaimMismatch)
+        );
     }
 }

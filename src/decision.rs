@@ -41,9 +41,11 @@ pub struct Decision {
     pub rule: Option<usize>,
     /// The provider that accepted (or whose failure is reported).
     pub provider: Option<String>,
-    /// Request headers to set (replacing any value) when allowed.
+    /// Request headers to set (replacing any value) when allowed. Hosts apply
+    /// `remove_headers` first, then these.
     pub set_headers: Vec<(String, String)>,
-    /// Request headers to remove, on every path (spoofed outputs, forwarded tokens).
+    /// Request headers to remove, on every path (spoofed outputs, consumed tokens). Applied
+    /// before `set_headers`.
     pub remove_headers: Vec<String>,
     /// Response headers when denied.
     pub response_headers: Vec<(String, String)>,
@@ -130,7 +132,13 @@ impl Eval<'_, '_> {
                 let mut all = Vec::new();
                 for child in list {
                     match self.eval(child, scope) {
-                        Outcome::Allow(ps) => all.extend(ps),
+                        Outcome::Allow(ps) => {
+                            for p in ps {
+                                if !all.contains(&p) {
+                                    all.push(p);
+                                }
+                            }
+                        }
                         deny @ Outcome::Deny(..) => return deny,
                     }
                 }
@@ -371,21 +379,24 @@ pub fn decide(policy: &Policy, req: &Request<'_>) -> Decision {
         r => r.clone(),
     };
     let scope = scope_of(&requirement, n);
-    let lenient = matches!(rule.requires, Requirement::AllowMissingOrFailed);
-    if !lenient {
-        if let Some(i) = scope
-            .iter()
-            .copied()
-            .find(|i| matches!(ev.found(*i), Found::Ambiguous))
-        {
-            let name = policy.providers.get(i).map(|p| p.name.clone());
-            return deny(
-                policy,
-                &Reason::TokenAmbiguous.into(),
-                Some(rule_index),
-                name,
-            );
-        }
+    // A rule that never denies (allow_missing_or_failed at its top) tolerates ambiguity but
+    // forwards nothing from the ambiguous provider; every other rule answers 400.
+    let lenient = match &requirement {
+        Requirement::Any(list) => list.contains(&Requirement::AllowMissingOrFailed),
+        r => *r == Requirement::AllowMissingOrFailed,
+    };
+    let ambiguous = scope
+        .iter()
+        .copied()
+        .find(|i| matches!(ev.found(*i), Found::Ambiguous));
+    if let (Some(i), false) = (ambiguous, lenient) {
+        let name = policy.providers.get(i).map(|p| p.name.clone());
+        return deny(
+            policy,
+            &Reason::TokenAmbiguous.into(),
+            Some(rule_index),
+            name,
+        );
     }
     match ev.eval(&requirement, &scope) {
         Outcome::Deny(rej, p) => {
@@ -443,6 +454,8 @@ pub fn decide(policy: &Policy, req: &Request<'_>) -> Decision {
                     Some(Err(r)) => Some((i, r.clone())),
                     _ => None,
                 });
+                let failed = failed
+                    .or_else(|| ambiguous.map(|i| (i, Rejection::from(Reason::TokenAmbiguous))));
                 if let Some((i, r)) = failed {
                     d.reason = Some(r.reason);
                     d.detail = r.detail;

@@ -105,6 +105,42 @@ impl Number {
         self.0.parse().ok()
     }
 
+    /// The value as (negative, significant digits, power of ten): equal numbers give equal
+    /// triples whatever their spelling (`1`, `1.0`, `10e-1`). `None` if the exponent overflows.
+    fn canonical(&self) -> Option<(bool, Vec<u8>, i64)> {
+        let s = self.0.as_str();
+        let (neg, s) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let (mantissa, exp) = split_exponent(s);
+        let exp: i64 = match exp {
+            Some(e) => e.parse().ok()?,
+            None => 0,
+        };
+        let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let mut digits: Vec<u8> = int_part.bytes().chain(frac_part.bytes()).collect();
+        let mut point = exp.checked_sub(i64::try_from(frac_part.len()).ok()?)?;
+        while digits.last() == Some(&b'0') {
+            digits.pop();
+            point = point.checked_add(1)?;
+        }
+        let lead = digits.iter().take_while(|d| **d == b'0').count();
+        digits.drain(..lead);
+        if digits.is_empty() {
+            return Some((false, Vec::new(), 0));
+        }
+        Some((neg, digits, point))
+    }
+
+    /// Numeric equality, independent of spelling.
+    pub fn same(&self, other: &Number) -> bool {
+        match (self.canonical(), other.canonical()) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.0 == other.0,
+        }
+    }
+
     /// The exact value split as (floor, has a non-zero fraction), for non-negative numbers whose
     /// floor fits in `i64`. `None` for negative numbers and out-of-range values.
     pub fn floor_and_fraction(&self) -> Option<(i64, bool)> {
@@ -235,6 +271,21 @@ impl Value {
         match self {
             Value::String(s) => Some(s),
             _ => None,
+        }
+    }
+
+    /// JSON equality: numbers by value (`1` = `1.0`), objects regardless of member order,
+    /// arrays element by element, strings exactly.
+    pub fn same(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Number(a), Value::Number(b)) => a.same(b),
+            (Value::Array(a), Value::Array(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
+            }
+            (Value::Object(a), Value::Object(b)) => {
+                a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| v.same(w)))
+            }
+            (a, b) => a == b,
         }
     }
 
@@ -693,6 +744,21 @@ mod tests {
         assert_eq!(n("-1"), None);
         assert_eq!(n("1e30"), None);
         assert_eq!(n("123E+2"), Some((12300, false)));
+    }
+
+    #[test]
+    fn semantic_equality() {
+        let same = |a: &str, b: &str| p(a).unwrap().same(&p(b).unwrap());
+        assert!(same("1", "1.0"));
+        assert!(same("100", "1e2"));
+        assert!(same("0.10", "1E-1"));
+        assert!(same("0", "-0.0"));
+        assert!(!same("1", "-1"));
+        assert!(!same("1", "10"));
+        assert!(same(r#"{"a":1,"b":[2,"x"]}"#, r#"{"b":[2.0,"x"],"a":1}"#));
+        assert!(!same(r#"{"a":1}"#, r#"{"a":1,"b":2}"#));
+        assert!(!same("[1,2]", "[2,1]"));
+        assert!(!same(r#""1""#, "1"));
     }
 
     #[test]

@@ -165,11 +165,11 @@ impl KeySet {
         if entries.len() > MAX_KEYS {
             return Err(JwksError::TooManyKeys);
         }
-        let mut keys: Vec<Key> = Vec::new();
+        let mut keys: Vec<(usize, Key)> = Vec::new();
         let mut skipped = Vec::new();
         for (index, entry) in entries.iter().enumerate() {
             match parse_jwk(entry, allowed, origin) {
-                Ok(k) => keys.push(k),
+                Ok(k) => keys.push((index, k)),
                 Err(error) => skipped.push(Skipped {
                     index,
                     kid: entry
@@ -182,8 +182,8 @@ impl KeySet {
         }
         // A kid shared by two keys with overlapping algorithms is ambiguous: drop all of them.
         let mut dup = alloc::vec![false; keys.len()];
-        for (i, a) in keys.iter().enumerate() {
-            for (j, b) in keys.iter().enumerate().skip(i + 1) {
+        for (i, (_, a)) in keys.iter().enumerate() {
+            for (j, (_, b)) in keys.iter().enumerate().skip(i + 1) {
                 if a.kid.is_some() && a.kid == b.kid && !a.algs.and(b.algs).is_empty() {
                     if let Some(d) = dup.get_mut(i) {
                         *d = true;
@@ -195,10 +195,10 @@ impl KeySet {
             }
         }
         let mut kept = Vec::with_capacity(keys.len());
-        for (k, is_dup) in keys.into_iter().zip(dup) {
+        for ((index, k), is_dup) in keys.into_iter().zip(dup) {
             if is_dup {
                 skipped.push(Skipped {
-                    index: entries.len(),
+                    index,
                     kid: k.kid,
                     error: KeyError::DuplicateKid,
                 });

@@ -44,6 +44,11 @@ pub struct PolicyDoc {
     pub rules: Vec<RuleDoc>,
 }
 
+/// Deserialises a present member, even `null`, as `Some`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
+}
+
 fn default_realm() -> String {
     "edgeward".into()
 }
@@ -139,8 +144,8 @@ pub enum SubjectDoc {
 pub struct ClaimRuleDoc {
     /// JSON Pointer (`/a/b`) or top-level claim name.
     pub claim: String,
-    /// Exact value.
-    #[serde(default)]
+    /// Exact value (`null` is a value here, not "absent").
+    #[serde(default, deserialize_with = "present")]
     pub equals: Option<serde_json::Value>,
     /// One of these values.
     #[serde(default)]
@@ -395,7 +400,18 @@ impl Policy {
     /// unknown fields, wrong types, an unsupported version, bad keys, unknown providers, a rule
     /// list without a final catch-all.
     pub fn from_json(bytes: &[u8]) -> Result<Policy, PolicyError> {
-        json::validate(bytes, &Limits::POLICY).map_err(|e| err("", e.to_string()))?;
+        let raw = json::parse(bytes, &Limits::POLICY).map_err(|e| err("", e.to_string()))?;
+        let version = raw.as_object().and_then(|o| o.get("version"));
+        match version {
+            Some(Value::Number(n)) if n.as_i64() == Some(i64::from(VERSION)) => {}
+            Some(v) => {
+                return Err(err(
+                    "version",
+                    format!("unsupported version {} (this build reads 1)", v.to_json()),
+                ))
+            }
+            None => return Err(err("version", "missing (this build reads 1)")),
+        }
         let doc: PolicyDoc = serde_json::from_slice(bytes).map_err(|e| err("", e.to_string()))?;
         Policy::compile(&doc)
     }
@@ -463,8 +479,24 @@ impl Policy {
                 }
             };
             let (PathMatch::Prefix(s) | PathMatch::Exact(s)) = &path;
-            if !s.starts_with('/') {
-                return Err(err(format!("{field}.match"), "paths start with /"));
+            // Requests are matched after normalisation, so a rule path must be normalised too
+            // or it could never match.
+            if crate::path::normalize(s).map(|t| t.path).as_deref() != Ok(s.as_str()) {
+                return Err(err(
+                    format!("{field}.match"),
+                    format!(
+                        "{s:?} is not a normalised path (leading /, no dot-segments, no //, \
+                         no encoded separators, no query)"
+                    ),
+                ));
+            }
+            if let Some(prev) = rules.iter().position(|r: &Rule| {
+                r.path == PathMatch::Prefix("/".into()) && r.methods.is_empty()
+            }) {
+                return Err(err(
+                    field,
+                    format!("unreachable: rules[{prev}] already matches every request"),
+                ));
             }
             let methods: Vec<String> = r
                 .matcher
@@ -517,9 +549,18 @@ impl Policy {
         if self.providers.len() == 1 {
             return Ok(0);
         }
-        let limits = TokenLimits::default();
+        let max_token = self
+            .providers
+            .iter()
+            .map(|p| p.limits.max_token)
+            .max()
+            .unwrap_or(0);
+        let limits = TokenLimits {
+            max_token,
+            ..TokenLimits::default()
+        };
         let compact = Compact::parse(token, &limits)?;
-        let claims = json::parse(compact.unverified_payload(), &Limits::CLAIMS).ok();
+        let claims = json::parse(compact.unverified_payload(), &claims_limits(max_token)).ok();
         let iss = claims
             .as_ref()
             .and_then(|c| c.as_object())
@@ -634,6 +675,14 @@ fn compile_provider(name: &str, p: &ProviderDoc, multi: bool) -> Result<Provider
         }
         sources.push(Source::Cookie(c.clone()));
     }
+    for (i, s) in sources.iter().enumerate() {
+        if sources.iter().skip(i + 1).any(|t| t == s) {
+            return Err(err(
+                f("from_headers"),
+                "a source is listed twice (every token would be ambiguous)",
+            ));
+        }
+    }
     if sources.is_empty() {
         sources.push(Source::Header {
             name: "authorization".into(),
@@ -650,7 +699,20 @@ fn compile_provider(name: &str, p: &ProviderDoc, multi: bool) -> Result<Provider
         let field = f(&format!("claim_to_headers[{i}]"));
         let h = check_output_header(&field, &c.header_name)?;
         check_claim_name(&field, &c.claim)?;
+        let taken = claim_to_headers.iter().any(|(x, _)| *x == h);
+        if taken || forward_payload_header.as_ref() == Some(&h) {
+            return Err(err(
+                field,
+                format!("{h:?} is already an output of this provider"),
+            ));
+        }
         claim_to_headers.push((h, c.claim.clone()));
+    }
+    if p.typ.as_ref().is_some_and(Vec::is_empty) {
+        return Err(err(
+            f("typ"),
+            "an empty list refuses every token (omit it instead)",
+        ));
     }
     let max_token = p.max_token_bytes.unwrap_or(8192);
     if !(256..=65536).contains(&max_token) {
@@ -717,6 +779,14 @@ fn compile_requirement(
     })
 }
 
+/// Claims limits for a provider whose tokens may be `max_token` bytes long.
+fn claims_limits(max_token: usize) -> Limits {
+    Limits {
+        max_bytes: max_token,
+        ..Limits::CLAIMS
+    }
+}
+
 /// A token that verified and whose claims hold.
 #[derive(Clone, Debug)]
 pub struct Accepted {
@@ -734,13 +804,17 @@ impl Provider {
     /// Any token, signature or claim [`Reason`].
     pub fn verify_jwt(&self, token: &str, now: i64) -> Result<Accepted, Rejection> {
         let compact = Compact::parse(token, &self.limits)?;
-        self.check_typ(compact.header().typ.as_deref())?;
-        // Parse the claims before the signature only to route by issuer; they are trusted only
-        // after verification below.
-        let claims = json::parse(compact.unverified_payload(), &Limits::CLAIMS);
+        // Parse the claims before the signature only to route by issuer (first, so a provider
+        // the token is not meant for says issuer_mismatch); they are trusted only after
+        // verification below.
+        let claims = json::parse(
+            compact.unverified_payload(),
+            &claims_limits(self.limits.max_token),
+        );
         if let Ok(Value::Object(o)) = &claims {
             claims::check_issuer(o, self.expectations.issuer.as_deref())?;
         }
+        self.check_typ(compact.header().typ.as_deref())?;
         let verified = compact.verify(&self.keys, self.algorithms)?;
         let claims = claims.map_err(|_| Rejection::new(Reason::ClaimsMalformed, "payload json"))?;
         claims::check(&claims, &self.expectations, now)?;

@@ -272,6 +272,20 @@ fn allow_missing_or_failed_never_denies_but_forwards_nothing_unverified() {
     let good = bearer(&kit().token(Alg::ES256, &good_claims()));
     let d = run(&p, "GET", "/", &[("authorization", &good)]);
     assert_eq!(set(&d, "x-sub"), Some("user-1"));
+    // The same inside requires_any: ambiguity is tolerated and reported, nothing forwarded.
+    let rules = json!([{"match": {"prefix": "/"}, "requires": {"requires_any": [{"provider_name": "idp"}, {"allow_missing_or_failed": {}}]}}]);
+    let p = policy_with(
+        json!({"claim_to_headers": [{"header_name": "x-sub", "claim": "sub"}]}),
+        rules,
+    );
+    let d = run(
+        &p,
+        "GET",
+        "/",
+        &[("authorization", &good), ("authorization", &good)],
+    );
+    assert_eq!((d.allow, d.reason), (true, Some(Reason::TokenAmbiguous)));
+    assert!(d.set_headers.is_empty());
 }
 
 #[test]
@@ -406,6 +420,27 @@ fn policy_load_errors_name_the_field() {
     let mut multi = policy_json(json!({}), Value::Null);
     multi["providers"]["b"] = json!({"local_jwks": kit().jwks()});
     assert!(load(multi).contains("providers.b.issuer"));
+    // Rule paths must be normalised; nothing may follow a catch-all.
+    let rules = |r: Value| policy_json(json!({}), r);
+    assert!(load(rules(
+        json!([{"match": {"prefix": "/a/../b"}, "requires": {"provider_name": "idp"}},
+        {"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}])
+    ))
+    .contains("not a normalised path"));
+    assert!(load(rules(
+        json!([{"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}},
+        {"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}])
+    ))
+    .contains("unreachable"));
+    assert!(load(policy_json(
+        json!({"from_cookies": ["a", "a"]}),
+        Value::Null
+    ))
+    .contains("twice"));
+    assert!(load(policy_json(json!({"typ": []}), Value::Null)).contains("typ"));
+    let mut vs = policy_json(json!({}), Value::Null);
+    vs["version"] = json!("1");
+    assert!(load(vs).contains("unsupported version"));
     // A provider whose keys are all unusable.
     let bad_keys = policy_json(
         json!({"local_jwks": {"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]}}),

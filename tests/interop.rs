@@ -18,17 +18,26 @@ fn check_file(path: &std::path::Path) -> usize {
     });
     let policy = Policy::from_json(policy.to_string().as_bytes()).unwrap();
     let p = &policy.providers[0];
-    assert!(p.keys.skipped().is_empty(), "{path:?}: {:?}", p.keys.skipped());
+    assert!(
+        p.keys.skipped().is_empty(),
+        "{path:?}: {:?}",
+        p.keys.skipped()
+    );
     let tokens = doc["tokens"].as_array().unwrap();
     for t in tokens {
         let token = t["token"].as_str().unwrap();
-        let got = p.verify_jwt(token, NOW).unwrap_or_else(|r| panic!("{path:?} {}: {r}", t["alg"]));
+        let got = p
+            .verify_jwt(token, NOW)
+            .unwrap_or_else(|r| panic!("{path:?} {}: {r}", t["alg"]));
         assert_eq!(got.verified.header.alg.name(), t["alg"].as_str().unwrap());
         // And a flipped signature bit fails.
         let mut b = token.as_bytes().to_vec();
         let last = b.len() - 3;
         b[last] = if b[last] == b'A' { b'B' } else { b'A' };
-        let r = p.verify_jwt(std::str::from_utf8(&b).unwrap(), NOW).unwrap_err().reason;
+        let r = p
+            .verify_jwt(std::str::from_utf8(&b).unwrap(), NOW)
+            .unwrap_err()
+            .reason;
         assert_eq!(r, Reason::SignatureInvalid, "{path:?} {}", t["alg"]);
     }
     tokens.len()

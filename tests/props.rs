@@ -4,18 +4,28 @@
 mod common;
 
 use common::{kit, policy_with, ISS, NOW};
-use edgeward::jwa::Alg;
 use edgeward::json::{self, Limits};
+use edgeward::jwa::Alg;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
 fn provider() -> &'static edgeward::policy::Provider {
     static P: std::sync::OnceLock<edgeward::Policy> = std::sync::OnceLock::new();
-    &P.get_or_init(|| policy_with(json!({}), Value::Null)).providers[0]
+    &P.get_or_init(|| policy_with(json!({}), Value::Null))
+        .providers[0]
 }
 
 fn alg_strategy() -> impl Strategy<Value = Alg> {
-    prop::sample::select(vec![Alg::HS256, Alg::HS512, Alg::RS256, Alg::PS256, Alg::ES256, Alg::ES384, Alg::ES512, Alg::EdDSA])
+    prop::sample::select(vec![
+        Alg::HS256,
+        Alg::HS512,
+        Alg::RS256,
+        Alg::PS256,
+        Alg::ES256,
+        Alg::ES384,
+        Alg::ES512,
+        Alg::EdDSA,
+    ])
 }
 
 proptest! {

@@ -53,18 +53,34 @@ fn keygen_sign_verify_exit_codes_and_json() {
     let out = run(&["keygen", "--alg", "ES256", "--private-out", &key]);
     assert!(out.status.success());
     let jwks = stdout(&out);
-    assert!(!jwks.contains("\"d\""), "public output must not contain the private scalar");
+    assert!(
+        !jwks.contains("\"d\""),
+        "public output must not contain the private scalar"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     let policy = write_policy(&dir, &jwks);
     let claims = r#"{"iss":"https://idp.test","aud":"api","sub":"u1","exp":2000000000}"#;
-    let token = stdout(&run(&["sign", "--key", &key, "--alg", "ES256", "--claims", claims]));
+    let token = stdout(&run(&[
+        "sign", "--key", &key, "--alg", "ES256", "--claims", claims,
+    ]));
     let token = token.trim();
 
-    let ok = run(&["verify", "--policy", &policy, "--now", "1900000000", "--json", token]);
+    let ok = run(&[
+        "verify",
+        "--policy",
+        &policy,
+        "--now",
+        "1900000000",
+        "--json",
+        token,
+    ]);
     assert_eq!(ok.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
     assert_eq!(v["valid"], true);
@@ -72,10 +88,21 @@ fn keygen_sign_verify_exit_codes_and_json() {
     assert_eq!(v["provider"], "idp");
     assert_eq!(v["claims"]["sub"], "u1");
 
-    let expired = run(&["verify", "--policy", &policy, "--now", "2000000100", "--json", token]);
+    let expired = run(&[
+        "verify",
+        "--policy",
+        &policy,
+        "--now",
+        "2000000100",
+        "--json",
+        token,
+    ]);
     assert_eq!(expired.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&expired.stdout).unwrap();
-    assert_eq!((v["valid"].clone(), v["reason"].clone()), (serde_json::json!(false), serde_json::json!("token_expired")));
+    assert_eq!(
+        (v["valid"].clone(), v["reason"].clone()),
+        (serde_json::json!(false), serde_json::json!("token_expired"))
+    );
 
     // Token from stdin.
     let mut child = bin()
@@ -89,7 +116,12 @@ fn keygen_sign_verify_exit_codes_and_json() {
     assert_eq!(out.status.code(), Some(0));
 
     // Usage and policy errors exit 2.
-    assert_eq!(run(&["verify", "--policy", "/nonexistent", token]).status.code(), Some(2));
+    assert_eq!(
+        run(&["verify", "--policy", "/nonexistent", token])
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(run(&["verify", token]).status.code(), Some(2));
     assert_eq!(run(&["bogus"]).status.code(), Some(2));
     let bad = dir.path("bad.json");
@@ -129,36 +161,115 @@ fn jws_mode_with_rfc8037_vector() {
 }
 
 fn openssl(dir: &Path, args: &[&str]) -> bool {
-    Command::new("openssl").current_dir(dir).args(args).status().is_ok_and(|s| s.success())
+    Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 #[test]
 fn pem_keys_from_openssl() {
     let dir = TempDir::new("pem");
     let cases: &[(&str, &[&str])] = &[
-        ("ES256", &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "priv.pem"]),
-        ("ES384", &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "priv.pem"]),
-        ("ES512", &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521", "-out", "priv.pem"]),
-        ("RS256", &["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "priv.pem"]),
-        ("EdDSA", &["genpkey", "-algorithm", "ED25519", "-out", "priv.pem"]),
+        (
+            "ES256",
+            &[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-out",
+                "priv.pem",
+            ],
+        ),
+        (
+            "ES384",
+            &[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-384",
+                "-out",
+                "priv.pem",
+            ],
+        ),
+        (
+            "ES512",
+            &[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-521",
+                "-out",
+                "priv.pem",
+            ],
+        ),
+        (
+            "RS256",
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
+                "priv.pem",
+            ],
+        ),
+        (
+            "EdDSA",
+            &["genpkey", "-algorithm", "ED25519", "-out", "priv.pem"],
+        ),
     ];
     if !openssl(&dir.0, &["version"]) {
         panic!("openssl is required for this test (.ci/run installs it)");
     }
     for (alg, gen) in cases {
         assert!(openssl(&dir.0, gen), "{alg}");
-        assert!(openssl(&dir.0, &["pkey", "-in", "priv.pem", "-pubout", "-out", "pub.pem"]));
+        assert!(openssl(
+            &dir.0,
+            &["pkey", "-in", "priv.pem", "-pubout", "-out", "pub.pem"]
+        ));
         let jwk = run(&["jwk", &dir.path("pub.pem"), "--alg", alg]);
-        assert!(jwk.status.success(), "{alg}: {}", String::from_utf8_lossy(&jwk.stderr));
+        assert!(
+            jwk.status.success(),
+            "{alg}: {}",
+            String::from_utf8_lossy(&jwk.stderr)
+        );
         let jwk: serde_json::Value = serde_json::from_slice(&jwk.stdout).unwrap();
         let kid = jwk["kid"].as_str().unwrap().to_string();
         assert_eq!(kid.len(), 43, "RFC 7638 SHA-256 thumbprint, base64url");
         let policy = write_policy(&dir, &format!(r#"{{"keys":[{jwk}]}}"#));
         let claims = r#"{"iss":"https://idp.test","aud":"api","exp":2000000000}"#;
-        let t = run(&["sign", "--key", &dir.path("priv.pem"), "--alg", alg, "--kid", &kid, "--claims", claims]);
-        assert!(t.status.success(), "{alg}: {}", String::from_utf8_lossy(&t.stderr));
+        let t = run(&[
+            "sign",
+            "--key",
+            &dir.path("priv.pem"),
+            "--alg",
+            alg,
+            "--kid",
+            &kid,
+            "--claims",
+            claims,
+        ]);
+        assert!(
+            t.status.success(),
+            "{alg}: {}",
+            String::from_utf8_lossy(&t.stderr)
+        );
         let t = stdout(&t);
-        let o = run(&["verify", "--policy", &policy, "--now", "1900000000", t.trim()]);
+        let o = run(&[
+            "verify",
+            "--policy",
+            &policy,
+            "--now",
+            "1900000000",
+            t.trim(),
+        ]);
         assert_eq!(o.status.code(), Some(0), "{alg}: {}", stdout(&o));
     }
 }
