@@ -1,6 +1,6 @@
 //! JWT claims (RFC 7519) checked against a provider's expectations at a caller-given time.
 //!
-//! Setting an expectation makes its claim required. NumericDates must be JSON numbers (strings
+//! Setting an expectation makes its claim required. `NumericDates` must be JSON numbers (strings
 //! are rejected), non-negative and at most year 9999; fractions are compared exactly.
 
 use alloc::string::String;
@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 use crate::json::{Object, Value};
 use crate::reason::{Reason, Rejection};
 
-/// Largest NumericDate accepted (9999-12-31T23:59:59Z).
+/// Largest `NumericDate` accepted (9999-12-31T23:59:59Z).
 pub const MAX_NUMERIC_DATE: i64 = 253_402_300_799;
 /// Largest clock skew a policy may configure, in seconds.
 pub const MAX_SKEW_SECONDS: i64 = 300;
@@ -87,7 +87,7 @@ impl Default for Expectations {
     }
 }
 
-/// An exact NumericDate: floor and whether a non-zero fraction follows.
+/// An exact `NumericDate`: floor and whether a non-zero fraction follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Date {
     floor: i64,

@@ -3,7 +3,7 @@
 //! One pass parses and validates together: nesting depth, members per container, string bytes
 //! and total nodes are capped; strings must be valid UTF-8 with no lone surrogate escapes; a
 //! member name repeated in one object (compared after unescaping) is an error, because common
-//! parsers silently keep the last copy. Numbers keep their exact text so that NumericDates can be
+//! parsers silently keep the last copy. Numbers keep their exact text so that `NumericDates` can be
 //! compared exactly.
 
 use alloc::string::String;

@@ -34,7 +34,7 @@ pub struct Key {
     pub thumbprint: String,
 }
 
-/// Why one JWK was not usable. Stable snake_case codes for reports.
+/// Why one JWK was not usable. Stable `snake_case` codes for reports.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyError {
@@ -372,8 +372,7 @@ fn rsa_key(o: &Object) -> Result<(KeyMaterial, String), KeyError> {
         return Err(KeyError::WeakRsa);
     }
     // 3 <= e < 2^32, odd.
-    if e_big.bits() > 32 || e_big < rsa::BigUint::from(3u8) || !e.last().is_some_and(|b| b & 1 == 1)
-    {
+    if e_big.bits() > 32 || e_big < rsa::BigUint::from(3u8) || e.last().is_none_or(|b| b & 1 != 1) {
         return Err(KeyError::WeakRsa);
     }
     let key = rsa::RsaPublicKey::new_with_max_size(n, e_big, RSA_MAX_BITS)

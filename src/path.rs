@@ -89,8 +89,7 @@ pub fn normalize(raw: &str) -> Result<Target<'_>, Rejection> {
     for seg in text.split('/').skip(1) {
         trailing_slash = false;
         match seg {
-            "" => trailing_slash = true,
-            "." => trailing_slash = true,
+            "" | "." => trailing_slash = true,
             ".." => {
                 if out.pop().is_none() {
                     return Err(bad("above root"));

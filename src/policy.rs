@@ -62,6 +62,7 @@ fn default_skew() -> i64 {
 /// One token issuer and how to check its tokens.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(clippy::struct_excessive_bools)] // mirrors the documented JSON fields one to one
 pub struct ProviderDoc {
     /// Exact `iss`; required when there is more than one provider.
     #[serde(default)]

@@ -5,7 +5,7 @@
 
 use core::fmt;
 
-/// Why a credential or request was rejected. Each variant has one stable snake_case code.
+/// Why a credential or request was rejected. Each variant has one stable `snake_case` code.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Reason {
@@ -97,7 +97,7 @@ impl Reason {
         Reason::ConfigInvalid,
     ];
 
-    /// The stable snake_case code.
+    /// The stable `snake_case` code.
     pub const fn code(self) -> &'static str {
         match self {
             Reason::TokenMissing => "token_missing",

@@ -310,7 +310,7 @@ fn ecdsa_signature_encodings() {
         0x25, 0x51,
     ];
     let (input, sig) = signature_of(Alg::ES256);
-    assert_eq!(format!("{input}.{}", b64::encode(&sig)).len() > 0, true);
+    assert!(!format!("{input}.{}", b64::encode(&sig)).is_empty());
     ok(&format!("{input}.{}", b64::encode(&sig)));
     // DER instead of r||s.
     let s = p256::ecdsa::Signature::from_slice(&sig).unwrap();
@@ -348,13 +348,10 @@ fn ecdsa_signature_encodings() {
         Reason::SignatureInvalid
     );
     // High-S (n - s) is a valid ECDSA signature; RFC 7518 does not require low-S, so it passes.
-    let high = s.normalize_s().map_or_else(
-        || {
-            let neg = -*s.s();
-            p256::ecdsa::Signature::from_scalars(s.r().to_bytes(), neg.to_bytes()).unwrap()
-        },
-        |low| low,
-    );
+    let high = s.normalize_s().unwrap_or_else(|| {
+        let neg = -*s.s();
+        p256::ecdsa::Signature::from_scalars(s.r().to_bytes(), neg.to_bytes()).unwrap()
+    });
     assert!(policy_with(json!({}), Value::Null).providers[0]
         .verify_jws(&resign_with(Alg::ES256, &high.to_bytes()))
         .is_ok());

@@ -1,5 +1,5 @@
-//! Tokens minted by independent libraries verify: PyJWT (Python `cryptography`) and npm `jose`
-//! (WebCrypto). Committed fixtures (public keys only, generator named in each file) always run;
+//! Tokens minted by independent libraries verify: `PyJWT` (Python `cryptography`) and npm `jose`
+//! (`WebCrypto`). Committed fixtures (public keys only, generator named in each file) always run;
 //! when `EDGEWARD_INTEROP_DIR` is set (CI regenerates there at test time, HMAC included), the
 //! fresh files must verify too.
 
@@ -20,7 +20,8 @@ fn check_file(path: &std::path::Path) -> usize {
     let p = &policy.providers[0];
     assert!(
         p.keys.skipped().is_empty(),
-        "{path:?}: {:?}",
+        "{}: {:?}",
+        path.display(),
         p.keys.skipped()
     );
     let tokens = doc["tokens"].as_array().unwrap();
@@ -28,7 +29,7 @@ fn check_file(path: &std::path::Path) -> usize {
         let token = t["token"].as_str().unwrap();
         let got = p
             .verify_jwt(token, NOW)
-            .unwrap_or_else(|r| panic!("{path:?} {}: {r}", t["alg"]));
+            .unwrap_or_else(|r| panic!("{} {}: {r}", path.display(), t["alg"]));
         assert_eq!(got.verified.header.alg.name(), t["alg"].as_str().unwrap());
         // And a flipped signature bit fails.
         let mut b = token.as_bytes().to_vec();
@@ -38,7 +39,13 @@ fn check_file(path: &std::path::Path) -> usize {
             .verify_jwt(std::str::from_utf8(&b).unwrap(), NOW)
             .unwrap_err()
             .reason;
-        assert_eq!(r, Reason::SignatureInvalid, "{path:?} {}", t["alg"]);
+        assert_eq!(
+            r,
+            Reason::SignatureInvalid,
+            "{} {}",
+            path.display(),
+            t["alg"]
+        );
     }
     tokens.len()
 }

@@ -200,6 +200,7 @@ fn field(m: &Map<String, Value>, name: &str) -> Result<Vec<u8>, Fail> {
 
 /// Loads a private key from a JWK (JSON) or PEM file.
 pub fn load_private(path: &str) -> Result<SigningKey, Fail> {
+    use p256::pkcs8::DecodePrivateKey;
     let text = std::fs::read_to_string(path).map_err(|e| Fail(format!("{path}: {e}")))?;
     if text.trim_start().starts_with('{') {
         let v: Value = serde_json::from_str(&text)?;
@@ -208,7 +209,6 @@ pub fn load_private(path: &str) -> Result<SigningKey, Fail> {
             .ok_or_else(|| Fail("JWK must be an object".into()))?;
         return from_private_jwk(m);
     }
-    use p256::pkcs8::DecodePrivateKey;
     if let Ok(k) = rsa::RsaPrivateKey::from_pkcs8_pem(&text) {
         return Ok(SigningKey::Rsa(Box::new(k)));
     }
@@ -240,6 +240,7 @@ pub fn load_private(path: &str) -> Result<SigningKey, Fail> {
     )))
 }
 
+#[allow(clippy::many_single_char_names)] // JWK member names (n, e, d, p, q)
 fn from_private_jwk(m: &Map<String, Value>) -> Result<SigningKey, Fail> {
     match m.get("kty").and_then(Value::as_str) {
         Some("oct") => Ok(SigningKey::Hmac(field(m, "k")?)),

@@ -52,11 +52,7 @@ impl Kit {
             b64::encode(header.as_bytes()),
             b64::encode(payload)
         );
-        let sig = self
-            .key(alg)
-            .sign(alg, input.as_bytes())
-            .ok()
-            .expect("sign");
+        let sig = self.key(alg).sign(alg, input.as_bytes()).expect("sign");
         format!("{input}.{}", b64::encode(&sig))
     }
 
@@ -79,6 +75,7 @@ pub fn policy_with(extra: Value, rules: Value) -> Policy {
     Policy::from_json(policy_json(extra, rules).to_string().as_bytes()).expect("policy")
 }
 
+#[allow(clippy::needless_pass_by_value)]
 pub fn policy_json(extra: Value, rules: Value) -> Value {
     let mut provider = json!({"issuer": ISS, "audiences": ["api"], "local_jwks": kit().jwks()});
     if let (Some(p), Some(e)) = (provider.as_object_mut(), extra.as_object()) {

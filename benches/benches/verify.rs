@@ -1,0 +1,151 @@
+//! Verify latency per algorithm: edgeward (full JWT path: parse, key choice, signature,
+//! claims) against `jsonwebtoken` with its `aws_lc_rs` backend (the native reference), same
+//! tokens and keys, in one run. Plus JWK-set parsing, policy loading and the request decision.
+//!
+//! Run: `make bench` (criterion, then `benches/table.py` prints the ratio table).
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use edgeward::jwa::Alg;
+use edgeward::Policy;
+use edgeward_cli::keys::SigningKey;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::{json, Value};
+
+const NOW: i64 = 1_800_000_000;
+const ISS: &str = "https://idp.bench";
+
+struct Case {
+    alg: Alg,
+    token: String,
+    jwk: Value,
+}
+
+fn cases() -> Vec<Case> {
+    let claims = json!({"iss": ISS, "aud": "api", "sub": "user-1", "exp": NOW + 3600,
+                        "iat": NOW - 10, "scope": "read write", "name": "Bench User"});
+    Alg::ALL
+        .iter()
+        .filter(|a| !matches!(a, Alg::HS384 | Alg::HS512 | Alg::RS384 | Alg::RS512 | Alg::PS384 | Alg::PS512))
+        .map(|alg| {
+            let key = SigningKey::generate(*alg).expect("keygen");
+            let mut jwk = key.public_jwk();
+            jwk.insert("kid".into(), alg.name().into());
+            jwk.insert("alg".into(), alg.name().into());
+            let header = json!({"alg": alg.name(), "typ": "JWT", "kid": alg.name()}).to_string();
+            let input = format!(
+                "{}.{}",
+                edgeward::b64::encode(header.as_bytes()),
+                edgeward::b64::encode(claims.to_string().as_bytes())
+            );
+            let sig = key.sign(*alg, input.as_bytes()).ok().expect("sign");
+            Case {
+                alg: *alg,
+                token: format!("{input}.{}", edgeward::b64::encode(&sig)),
+                jwk: Value::Object(jwk),
+            }
+        })
+        .collect()
+}
+
+fn policy(cases: &[Case]) -> Policy {
+    let keys: Vec<Value> = cases.iter().map(|c| c.jwk.clone()).collect();
+    let doc = json!({"version": 1, "providers": {"idp": {"issuer": ISS, "audiences": ["api"],
+        "local_jwks": {"keys": keys},
+        "claim_to_headers": [{"header_name": "x-sub", "claim": "sub"}]}},
+        "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}]});
+    Policy::from_json(doc.to_string().as_bytes()).expect("policy")
+}
+
+fn reference_key(c: &Case) -> Option<(DecodingKey, Algorithm)> {
+    let s = |k: &str| c.jwk[k].as_str().unwrap_or_default().to_string();
+    Some(match c.alg {
+        Alg::HS256 => (
+            DecodingKey::from_secret(&edgeward::b64::decode(&s("k")).ok()?),
+            Algorithm::HS256,
+        ),
+        Alg::RS256 => (DecodingKey::from_rsa_components(&s("n"), &s("e")).ok()?, Algorithm::RS256),
+        Alg::PS256 => (DecodingKey::from_rsa_components(&s("n"), &s("e")).ok()?, Algorithm::PS256),
+        Alg::ES256 => (DecodingKey::from_ec_components(&s("x"), &s("y")).ok()?, Algorithm::ES256),
+        Alg::ES384 => (DecodingKey::from_ec_components(&s("x"), &s("y")).ok()?, Algorithm::ES384),
+        Alg::EdDSA => (DecodingKey::from_ed_components(&s("x")).ok()?, Algorithm::EdDSA),
+        _ => return None, // jsonwebtoken has no ES512
+    })
+}
+
+fn bench_verify(c: &mut Criterion) {
+    let cases = cases();
+    let policy = policy(&cases);
+    let provider = &policy.providers[0];
+    for case in &cases {
+        let mut g = c.benchmark_group(format!("verify_{}", case.alg.name()));
+        assert!(provider.verify_jwt(&case.token, NOW).is_ok(), "{}", case.alg.name());
+        g.bench_function("edgeward", |b| {
+            b.iter(|| provider.verify_jwt(black_box(&case.token), NOW).is_ok());
+        });
+        if let Some((key, alg)) = reference_key(case) {
+            let mut v = Validation::new(alg);
+            v.set_issuer(&[ISS]);
+            v.set_audience(&["api"]);
+            v.leeway = 60;
+            // jsonwebtoken reads the system clock; our tokens expire in 2027 + 1 h, so keep
+            // them valid by not checking exp here (the cost difference is negligible).
+            v.validate_exp = false;
+            v.required_spec_claims.clear();
+            let r = jsonwebtoken::decode::<Value>(&case.token, &key, &v);
+            assert!(r.is_ok(), "reference {}: {r:?}", case.alg.name());
+            g.bench_function("jsonwebtoken", |b| {
+                b.iter(|| jsonwebtoken::decode::<Value>(black_box(&case.token), &key, &v).is_ok());
+            });
+        }
+        g.finish();
+    }
+}
+
+fn bench_setup(c: &mut Criterion) {
+    let cases = cases();
+    let keys: Vec<Value> = cases.iter().map(|c| c.jwk.clone()).collect();
+    let jwks = json!({"keys": keys}).to_string();
+    let doc = json!({"version": 1, "providers": {"idp": {"issuer": ISS, "audiences": ["api"],
+        "local_jwks": {"keys": keys}}},
+        "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}]})
+    .to_string();
+    let mut g = c.benchmark_group("setup");
+    g.bench_function("jwks_parse_7_keys", |b| {
+        b.iter(|| {
+            edgeward::jwk::KeySet::from_jwks(
+                black_box(jwks.as_bytes()),
+                edgeward::jwa::AlgSet::all(),
+                edgeward::jwk::Origin::Local,
+            )
+            .is_ok()
+        });
+    });
+    g.bench_function("policy_load", |b| b.iter(|| Policy::from_json(black_box(doc.as_bytes())).is_ok()));
+    g.finish();
+
+    let policy = policy(&cases);
+    let hs = cases.iter().find(|c| c.alg == Alg::HS256).map(|c| format!("Bearer {}", c.token));
+    let hs = hs.unwrap_or_default();
+    let headers = [
+        ("host", "api.example"),
+        ("user-agent", "bench"),
+        ("authorization", hs.as_str()),
+        ("accept", "*/*"),
+    ];
+    let mut g = c.benchmark_group("decide");
+    g.bench_function("HS256_request", |b| {
+        b.iter(|| {
+            edgeward::decide(
+                &policy,
+                &edgeward::Request { method: "GET", path: "/api/items?x=1", headers: black_box(&headers), now: NOW },
+            )
+            .allow
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_verify, bench_setup);
+criterion_main!(benches);
