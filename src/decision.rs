@@ -22,6 +22,9 @@ pub struct Request<'a> {
     pub path: &'a str,
     /// Every header value, in order; repeated names appear repeatedly. Names in any case.
     pub headers: &'a [(&'a str, &'a str)],
+    /// The address of the peer that sent the request (as the host sees it), if known. Used
+    /// by policies that bind credentials to client addresses.
+    pub client_addr: Option<&'a str>,
     /// Unix seconds.
     pub now: i64,
 }

@@ -604,6 +604,25 @@ mod tests {
         assert!(
             matches!(set(&jwks, AlgSet::all(), Origin::Fetched), Err(JwksError::NoUsableKey(ref v)) if v[0].error == KeyError::WeakRsa)
         );
+        // Exponent 1 and exponent 2^32 + 1.
+        for e in ["AQ", "AQAAAAE"] {
+            let jwks =
+                alloc::format!(r#"{{"keys":[{{"kty":"RSA","n":"{RFC7638_N}","e":"{e}"}}]}}"#);
+            assert!(
+                matches!(set(&jwks, AlgSet::all(), Origin::Fetched), Err(JwksError::NoUsableKey(ref v)) if v[0].error == KeyError::WeakRsa),
+                "{e}"
+            );
+        }
+        // Ed25519 small-order key (the identity point).
+        let mut id = [0u8; 32];
+        id[0] = 1;
+        let jwks = alloc::format!(
+            r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","x":"{}"}}]}}"#,
+            b64::encode(&id)
+        );
+        assert!(
+            matches!(set(&jwks, AlgSet::all(), Origin::Fetched), Err(JwksError::NoUsableKey(ref v)) if v[0].error == KeyError::InvalidPoint)
+        );
         // Off-curve P-256 point.
         let c = b64::encode(&[1u8; 32]);
         let jwks =

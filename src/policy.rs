@@ -676,11 +676,21 @@ fn compile_provider(name: &str, p: &ProviderDoc, multi: bool) -> Result<Provider
         }
         sources.push(Source::Cookie(c.clone()));
     }
+    // Two sources reading the same place would make every token ambiguous. Header prefixes
+    // do not make a difference: extraction ignores their case, and one header holds one token.
+    let place = |s: &Source| match s {
+        Source::Header { name, .. } => format!("header {name}"),
+        Source::Param(n) => format!("query parameter {n}"),
+        Source::Cookie(n) => format!("cookie {n}"),
+    };
     for (i, s) in sources.iter().enumerate() {
-        if sources.iter().skip(i + 1).any(|t| t == s) {
+        if let Some(t) = sources.iter().skip(i + 1).find(|t| place(t) == place(s)) {
             return Err(err(
-                f("from_headers"),
-                "a source is listed twice (every token would be ambiguous)",
+                f("from_*"),
+                format!(
+                    "{} is listed twice (every token would be ambiguous)",
+                    place(t)
+                ),
             ));
         }
     }
@@ -784,6 +794,7 @@ fn compile_requirement(
 fn claims_limits(max_token: usize) -> Limits {
     Limits {
         max_bytes: max_token,
+        max_string: max_token.max(Limits::CLAIMS.max_string),
         ..Limits::CLAIMS
     }
 }
@@ -798,8 +809,8 @@ pub struct Accepted {
 }
 
 impl Provider {
-    /// Verifies a JWT for this provider at `now`: header, `typ`, issuer routing, signature,
-    /// then claims.
+    /// Verifies a JWT for this provider at `now`: header, issuer routing (unverified `iss`),
+    /// `typ`, signature, then claims.
     ///
     /// # Errors
     /// Any token, signature or claim [`Reason`].

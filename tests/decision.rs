@@ -15,6 +15,7 @@ fn run(policy: &Policy, method: &str, path: &str, headers: &[(&str, &str)]) -> D
             method,
             path,
             headers,
+            client_addr: Some("127.0.0.1"),
             now: NOW,
         },
     )

@@ -27,7 +27,12 @@ fn cases() -> Vec<Case> {
                         "iat": NOW - 10, "scope": "read write", "name": "Bench User"});
     Alg::ALL
         .iter()
-        .filter(|a| !matches!(a, Alg::HS384 | Alg::HS512 | Alg::RS384 | Alg::RS512 | Alg::PS384 | Alg::PS512))
+        .filter(|a| {
+            !matches!(
+                a,
+                Alg::HS384 | Alg::HS512 | Alg::RS384 | Alg::RS512 | Alg::PS384 | Alg::PS512
+            )
+        })
         .map(|alg| {
             let key = SigningKey::generate(*alg).expect("keygen");
             let mut jwk = key.public_jwk();
@@ -65,11 +70,26 @@ fn reference_key(c: &Case) -> Option<(DecodingKey, Algorithm)> {
             DecodingKey::from_secret(&edgeward::b64::decode(&s("k")).ok()?),
             Algorithm::HS256,
         ),
-        Alg::RS256 => (DecodingKey::from_rsa_components(&s("n"), &s("e")).ok()?, Algorithm::RS256),
-        Alg::PS256 => (DecodingKey::from_rsa_components(&s("n"), &s("e")).ok()?, Algorithm::PS256),
-        Alg::ES256 => (DecodingKey::from_ec_components(&s("x"), &s("y")).ok()?, Algorithm::ES256),
-        Alg::ES384 => (DecodingKey::from_ec_components(&s("x"), &s("y")).ok()?, Algorithm::ES384),
-        Alg::EdDSA => (DecodingKey::from_ed_components(&s("x")).ok()?, Algorithm::EdDSA),
+        Alg::RS256 => (
+            DecodingKey::from_rsa_components(&s("n"), &s("e")).ok()?,
+            Algorithm::RS256,
+        ),
+        Alg::PS256 => (
+            DecodingKey::from_rsa_components(&s("n"), &s("e")).ok()?,
+            Algorithm::PS256,
+        ),
+        Alg::ES256 => (
+            DecodingKey::from_ec_components(&s("x"), &s("y")).ok()?,
+            Algorithm::ES256,
+        ),
+        Alg::ES384 => (
+            DecodingKey::from_ec_components(&s("x"), &s("y")).ok()?,
+            Algorithm::ES384,
+        ),
+        Alg::EdDSA => (
+            DecodingKey::from_ed_components(&s("x")).ok()?,
+            Algorithm::EdDSA,
+        ),
         _ => return None, // jsonwebtoken has no ES512
     })
 }
@@ -80,7 +100,11 @@ fn bench_verify(c: &mut Criterion) {
     let provider = &policy.providers[0];
     for case in &cases {
         let mut g = c.benchmark_group(format!("verify_{}", case.alg.name()));
-        assert!(provider.verify_jwt(&case.token, NOW).is_ok(), "{}", case.alg.name());
+        assert!(
+            provider.verify_jwt(&case.token, NOW).is_ok(),
+            "{}",
+            case.alg.name()
+        );
         g.bench_function("edgeward", |b| {
             b.iter(|| provider.verify_jwt(black_box(&case.token), NOW).is_ok());
         });
@@ -122,11 +146,16 @@ fn bench_setup(c: &mut Criterion) {
             .is_ok()
         });
     });
-    g.bench_function("policy_load", |b| b.iter(|| Policy::from_json(black_box(doc.as_bytes())).is_ok()));
+    g.bench_function("policy_load", |b| {
+        b.iter(|| Policy::from_json(black_box(doc.as_bytes())).is_ok())
+    });
     g.finish();
 
     let policy = policy(&cases);
-    let hs = cases.iter().find(|c| c.alg == Alg::HS256).map(|c| format!("Bearer {}", c.token));
+    let hs = cases
+        .iter()
+        .find(|c| c.alg == Alg::HS256)
+        .map(|c| format!("Bearer {}", c.token));
     let hs = hs.unwrap_or_default();
     let headers = [
         ("host", "api.example"),
@@ -139,7 +168,13 @@ fn bench_setup(c: &mut Criterion) {
         b.iter(|| {
             edgeward::decide(
                 &policy,
-                &edgeward::Request { method: "GET", path: "/api/items?x=1", headers: black_box(&headers), now: NOW },
+                &edgeward::Request {
+                    method: "GET",
+                    path: "/api/items?x=1",
+                    headers: black_box(&headers),
+                    client_addr: None,
+                    now: NOW,
+                },
             )
             .allow
         });

@@ -1,0 +1,14 @@
+# edgeward — the commands a person or CI runs.
+.PHONY: test bench setup
+
+# Every test and check (installs what a fresh machine lacks first).
+test:
+	scripts/test.sh
+
+setup:
+	scripts/setup.sh
+
+# Criterion benchmarks, then the ratio table (docs/performance.md explains the numbers).
+bench:
+	cargo bench -p edgeward-bench --bench verify -- --warm-up-time 1 --measurement-time 3
+	python3 benches/table.py

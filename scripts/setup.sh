@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a fresh machine. Idempotent; every step skips when done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v openssl >/dev/null || need_apt+=(openssl)
+command -v node >/dev/null || need_apt+=(nodejs npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
+fi
+
+installed_targets=$(rustup target list --installed)
+for t in wasm32-unknown-unknown wasm32-wasip1; do
+  grep -qx "$t" <<<"$installed_targets" || rustup target add "$t"
+done
+rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -c 'import jwt, cryptography' 2>/dev/null ||
+  .venv/bin/pip install -q 'pyjwt==2.15.1' 'cryptography==50.0.2'
+
+if [ ! -d tests/interop/node_modules/jose ]; then
+  (cd tests/interop && npm ci --no-audit --no-fund --silent)
+fi
+
+command -v cargo-deny >/dev/null || cargo install cargo-deny --locked --quiet

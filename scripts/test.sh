@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every test and check, printing the time each stage took. Called by `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+stage() {
+  local name=$1; shift
+  local t0=$SECONDS
+  echo "== stage: $name"
+  "$@"
+  echo "== stage: $name: $((SECONDS - t0)) s"
+}
+
+core_tree_check() {
+  cargo build -q -p edgeward --no-default-features --target wasm32-unknown-unknown
+  local tree
+  tree=$(cargo tree -p edgeward -e normal --no-default-features --target wasm32-unknown-unknown)
+  if grep -qiE '\b(getrandom|js-sys|wasm-bindgen|proxy-wasm|ring) v' <<<"$tree"; then
+    echo "core dependency tree pulls a host or RNG crate:"; grep -iE 'getrandom|js-sys|wasm-bindgen|proxy-wasm|ring' <<<"$tree"
+    return 1
+  fi
+  local dups
+  dups=$(cargo tree -d -e normal --workspace --exclude edgeward-bench | grep -E '^[a-z]' |
+    grep -E '^(rsa|p256|p384|p521|ecdsa|elliptic-curve|sha1|sha2|hmac|digest|signature|ed25519|ed25519-dalek|curve25519-dalek|crypto-bigint|num-bigint-dig|subtle|der|spki|pkcs8|base64|base64ct) ' || true)
+  if [ -n "$dups" ]; then
+    echo "duplicated crypto crates:"; echo "$dups"; return 1
+  fi
+  echo "core builds for wasm32-unknown-unknown (no_std); no host/RNG crates; no duplicated crypto crates"
+}
+
+interop_fresh() {
+  local dir
+  dir=$(mktemp -d)
+  .venv/bin/python tests/interop/gen_pyjwt.py "$dir/pyjwt.json"
+  (cd tests/interop && node gen_jose.mjs "$dir/jose.json")
+  EDGEWARD_INTEROP_DIR="$dir" cargo test -q --test interop -- freshly_generated_tokens_verify
+  rm -rf "$dir"
+}
+
+stage setup scripts/setup.sh
+stage fmt cargo fmt --all --check
+stage clippy cargo clippy -q --workspace --exclude edgeward-bench --all-targets -- -D warnings
+stage core-wasm-and-deps core_tree_check
+stage cargo-test cargo test --workspace --exclude edgeward-bench
+stage interop-fresh interop_fresh
+stage deny cargo deny --log-level error check bans licenses sources
+stage bench-build cargo build -q -p edgeward-bench --benches --release
+echo "== all stages passed"
