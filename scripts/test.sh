@@ -44,6 +44,12 @@ stage clippy cargo clippy -q --workspace --exclude edgeward-bench --all-targets 
 stage core-wasm-and-deps core_tree_check
 stage cargo-test cargo test --workspace --exclude edgeward-bench
 stage interop-fresh interop_fresh
+envoy_tests() {
+  scripts/build-envoy.sh
+  (cd envoy/tests && ../../.venv/bin/python -m pytest -q -p no:cacheprovider)
+}
+
+stage envoy-real envoy_tests
 stage deny cargo deny --log-level error check bans licenses sources
 stage bench-build cargo build -q -p edgeward-bench --benches --release
 echo "== all stages passed"

@@ -253,16 +253,28 @@ fn extract(p: &Provider, req: &Request<'_>, target: &Target<'_>) -> Found {
                     .iter()
                     .filter(|(n, _)| n.eq_ignore_ascii_case(name))
                 {
-                    let value = value.trim_matches([' ', '\t']);
-                    let token = match prefix {
-                        None => Some(value),
-                        Some(pre) => value
-                            .get(..pre.len())
-                            .filter(|head| head.eq_ignore_ascii_case(pre))
-                            .and_then(|_| value.get(pre.len()..)),
+                    // Proxies join repeated headers with commas (Envoy does for
+                    // Authorization), and a token never contains one: every comma-separated
+                    // part of a value that carries a token is a credential of its own.
+                    let parts: Vec<&str> = value
+                        .split(',')
+                        .map(|p| p.trim_matches([' ', '\t']))
+                        .filter(|p| !p.is_empty())
+                        .collect();
+                    let strip = |part: &str| -> Option<String> {
+                        let rest = match prefix {
+                            None => Some(part),
+                            Some(pre) => part
+                                .get(..pre.len())
+                                .filter(|head| head.eq_ignore_ascii_case(pre))
+                                .and_then(|_| part.get(pre.len()..)),
+                        };
+                        rest.map(|t| String::from(t.trim_start_matches(' ')))
                     };
-                    if let Some(t) = token {
-                        note(String::from(t.trim_start_matches(' ')), si);
+                    if parts.iter().any(|p| strip(p).is_some()) {
+                        for part in parts {
+                            note(strip(part).unwrap_or_default(), si);
+                        }
                     }
                 }
             }

@@ -82,29 +82,34 @@ pub fn normalize(raw: &str) -> Result<Target<'_>, Rejection> {
             _ => return Err(bad("path bytes")),
         }
     }
-    // 2. Merge slashes and remove dot-segments.
+    // 2. Remove dot-segments (RFC 3986 5.2.4, empty segments count), then merge slashes: the
+    // order Envoy applies `normalize_path` and `merge_slashes`, so hosts agree.
     let text = String::from_utf8(decoded).map_err(|_| bad("path bytes"))?;
+    let segments: Vec<&str> = text.split('/').skip(1).collect();
+    let last = segments.len().saturating_sub(1);
     let mut out: Vec<&str> = Vec::new();
-    let mut trailing_slash = false;
-    for seg in text.split('/').skip(1) {
-        trailing_slash = false;
-        match seg {
-            "" | "." => trailing_slash = true,
+    for (i, seg) in segments.iter().enumerate() {
+        match *seg {
+            "." => {}
             ".." => {
                 if out.pop().is_none() {
                     return Err(bad("above root"));
                 }
-                trailing_slash = true;
             }
             s => out.push(s),
+        }
+        if i == last && (*seg == "." || *seg == "..") {
+            out.push("");
         }
     }
     let mut path = String::with_capacity(text.len());
     for s in &out {
-        path.push('/');
-        path.push_str(s);
+        if !s.is_empty() {
+            path.push('/');
+            path.push_str(s);
+        }
     }
-    if trailing_slash || out.is_empty() {
+    if out.last().is_none_or(|s| s.is_empty()) {
         path.push('/');
     }
     Ok(Target { path, query })
@@ -169,6 +174,10 @@ mod tests {
         assert_eq!(n("/a//b///c").unwrap(), "/a/b/c");
         assert_eq!(n("/a/./b/../c").unwrap(), "/a/c");
         assert_eq!(n("/a/b/..").unwrap(), "/a/");
+        // Dot-segments first (an empty segment is one), then slashes merged, like Envoy.
+        assert_eq!(n("/public//../x").unwrap(), "/public/x");
+        assert_eq!(n("/a//b/").unwrap(), "/a/b/");
+        assert_eq!(n("/a/.").unwrap(), "/a/");
         assert_eq!(n("/a/%2e%2E/admin").unwrap(), "/admin");
         assert_eq!(n("/%61dmin").unwrap(), "/admin");
         assert_eq!(n("/a%3fb%3A").unwrap(), "/a%3Fb%3A");

@@ -103,6 +103,8 @@ fn more_than_one_credential_is_400() {
     let b = bearer(&t);
     let cookie = format!("a=1; at={t}");
     let path = format!("/x?access_token={t}");
+    let joined = format!("{b},{b}");
+    let junk = format!("{b}, extra");
     for (path, headers) in [
         (
             "/x",
@@ -117,6 +119,9 @@ fn more_than_one_credential_is_400() {
             "/x",
             vec![("cookie", cookie.as_str()), ("cookie", cookie.as_str())],
         ),
+        // Repeated headers joined by a proxy (Envoy joins Authorization), or sent joined.
+        ("/x", vec![("authorization", joined.as_str())]),
+        ("/x", vec![("authorization", junk.as_str())]),
     ] {
         let d = run(&p, "GET", path, &headers);
         assert_eq!(
@@ -153,6 +158,7 @@ fn rules_match_the_normalised_path() {
     );
     // Traversal out of /public/ is judged as the path it reaches.
     for sneaky in [
+        "/public//../../admin",
         "/public/../admin",
         "/public/%2e%2e/admin",
         "/public/./../admin",

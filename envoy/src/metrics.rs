@@ -27,7 +27,9 @@ impl Metrics {
             denied: counter("edgeward.denied"),
             by_reason: Reason::ALL
                 .iter()
-                .filter_map(|r| Some((r.code(), counter(&format!("edgeward.reason.{}", r.code()))?)))
+                .filter_map(|r| {
+                    Some((r.code(), counter(&format!("edgeward.reason.{}", r.code()))?))
+                })
                 .collect(),
             by_provider: providers
                 .iter()
