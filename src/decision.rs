@@ -7,9 +7,12 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::cache::TokenCache;
 use crate::json::Value;
 use crate::path::{self, Target};
-use crate::policy::{Accepted, PathMatch, Policy, Provider, Requirement, Source, MAX_HEADER_VALUE};
+use crate::policy::{
+    Accepted, Mode, PathMatch, Policy, Provider, Requirement, Rule, Source, MAX_HEADER_VALUE,
+};
 use crate::reason::{Reason, Rejection};
 use crate::{b64, claims};
 
@@ -25,6 +28,8 @@ pub struct Request<'a> {
     /// The address of the peer that sent the request (as the host sees it), if known. Used
     /// by policies that bind credentials to client addresses.
     pub client_addr: Option<&'a str>,
+    /// The host's name for the route this request took (Envoy: the route `name`), if any.
+    pub route: Option<&'a str>,
     /// Unix seconds.
     pub now: i64,
 }
@@ -58,6 +63,9 @@ pub struct Decision {
     pub claims: Option<Value>,
     /// Output headers not set because the claim value could not be carried safely.
     pub dropped_headers: Vec<String>,
+    /// True when the matched rule is in report mode and the request would have been denied:
+    /// it is allowed, and `reason` says why it would not have been.
+    pub reported: bool,
     /// A short fingerprint of the token the verdict is about (first 6 bytes of its SHA-256,
     /// hex) for correlating logs. Never the token itself.
     pub fingerprint: Option<String>,
@@ -97,15 +105,16 @@ fn rank(r: Reason) -> u8 {
     }
 }
 
-struct Eval<'p, 'r> {
+struct Eval<'p, 'r, 'c> {
     policy: &'p Policy,
     req: &'r Request<'r>,
     found: Vec<Option<Found>>,
     verified: Vec<Option<Result<Accepted, Rejection>>>,
     target: &'r Target<'r>,
+    cache: Option<&'c mut TokenCache>,
 }
 
-impl Eval<'_, '_> {
+impl Eval<'_, '_, '_> {
     fn found(&mut self, i: usize) -> Found {
         if let Some(Some(f)) = self.found.get(i) {
             return f.clone();
@@ -133,9 +142,14 @@ impl Eval<'_, '_> {
             Found::Ambiguous => Outcome::Deny(Reason::TokenAmbiguous.into(), Some(i)),
             Found::One { token, .. } => {
                 if self.verified.get(i).is_some_and(Option::is_none) {
-                    let result = match self.policy.providers.get(i) {
-                        Some(p) => p.verify_jwt(&token, self.req.now),
-                        None => Err(Reason::ConfigInvalid.into()),
+                    let now = self.req.now;
+                    let generation = self.policy.generation;
+                    let result = match (self.policy.providers.get(i), self.cache.as_deref_mut()) {
+                        (Some(p), Some(cache)) => {
+                            p.verify_jwt_cached(&token, now, generation, cache)
+                        }
+                        (Some(p), None) => p.verify_jwt(&token, now),
+                        (None, _) => Err(Reason::ConfigInvalid.into()),
                     };
                     if let Some(slot) = self.verified.get_mut(i) {
                         *slot = Some(result);
@@ -374,6 +388,7 @@ fn deny(
         claims: None,
         dropped_headers: Vec::new(),
         fingerprint: None,
+        reported: false,
     }
 }
 
@@ -383,6 +398,16 @@ fn deny(
 /// path and method match -> find each provider's token (a provider seeing more than one is
 /// ambiguous) -> evaluate the requirement, verifying each token at most once -> edits.
 pub fn decide(policy: &Policy, req: &Request<'_>) -> Decision {
+    decide_with_cache(policy, req, None)
+}
+
+/// As [`decide`], answering repeated tokens' signature checks from `cache` (claims, rules and
+/// time are always evaluated afresh).
+pub fn decide_with_cache(
+    policy: &Policy,
+    req: &Request<'_>,
+    cache: Option<&mut TokenCache>,
+) -> Decision {
     let target = match path::normalize(req.path) {
         Ok(t) => t,
         Err(rej) => return deny(policy, &rej, None, None),
@@ -395,17 +420,77 @@ pub fn decide(policy: &Policy, req: &Request<'_>) -> Decision {
         };
         path_ok
             && (r.methods.is_empty() || r.methods.iter().any(|m| m.eq_ignore_ascii_case(method)))
+            && r.route
+                .as_deref()
+                .is_none_or(|want| req.route == Some(want))
     }) else {
         // INVARIANT: policies end with a catch-all, so this is unreachable; fail closed anyway.
         return deny(policy, &Reason::ConfigInvalid.into(), None, None);
     };
+    if policy.bypass_cors_preflight
+        && method.eq_ignore_ascii_case("OPTIONS")
+        && has_header(req, "origin")
+        && has_header(req, "access-control-request-method")
+    {
+        let mut d = allow_without_token(policy, rule_index);
+        d.detail = "cors preflight";
+        return d;
+    }
+    let d = evaluate(policy, req, &target, rule_index, rule, cache);
+    if rule.mode == Mode::Report && !d.allow {
+        // Shadow mode: the verdict is recorded, the request passes with nothing forwarded.
+        let mut r = allow_without_token(policy, rule_index);
+        r.reason = d.reason;
+        r.detail = d.detail;
+        r.provider = d.provider;
+        r.fingerprint = d.fingerprint;
+        r.reported = true;
+        return r;
+    }
+    d
+}
+
+fn has_header(req: &Request<'_>, name: &str) -> bool {
+    req.headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case(name))
+}
+
+fn allow_without_token(policy: &Policy, rule_index: usize) -> Decision {
+    Decision {
+        allow: true,
+        status: 200,
+        reason: None,
+        detail: "",
+        rule: Some(rule_index),
+        provider: None,
+        set_headers: Vec::new(),
+        remove_headers: policy.output_headers.clone(),
+        response_headers: Vec::new(),
+        body: String::new(),
+        claims: None,
+        dropped_headers: Vec::new(),
+        fingerprint: None,
+        reported: false,
+    }
+}
+
+fn evaluate(
+    policy: &Policy,
+    req: &Request<'_>,
+    target: &Target<'_>,
+    rule_index: usize,
+    rule: &Rule,
+    cache: Option<&mut TokenCache>,
+) -> Decision {
     let n = policy.providers.len();
     let mut ev = Eval {
         policy,
         req,
         found: alloc::vec![None; n],
         verified: alloc::vec![None; n],
-        target: &target,
+        target,
+        cache,
     };
     // Standalone allow_missing / allow_missing_or_failed verify every provider's token.
     let requirement = match &rule.requires {
@@ -460,6 +545,7 @@ pub fn decide(policy: &Policy, req: &Request<'_>) -> Decision {
                 claims: None,
                 dropped_headers: Vec::new(),
                 fingerprint: None,
+                reported: false,
             };
             for i in accepted {
                 let (Some(p), Some(Some(Ok(acc))), Some(Some(Found::One { source, .. }))) =

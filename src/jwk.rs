@@ -142,6 +142,7 @@ pub enum Origin {
 pub struct KeySet {
     keys: Vec<Key>,
     skipped: Vec<Skipped>,
+    fingerprint: [u8; 8],
 }
 
 impl KeySet {
@@ -209,10 +210,31 @@ impl KeySet {
         if kept.is_empty() {
             return Err(JwksError::NoUsableKey(skipped));
         }
+        let mut h = Sha256::new();
+        for k in &kept {
+            h.update(k.thumbprint.as_bytes());
+            h.update([0]);
+            h.update(k.kid.as_deref().unwrap_or("").as_bytes());
+            h.update([0]);
+            for a in k.algs.iter() {
+                h.update(a.name().as_bytes());
+            }
+            h.update([0xff]);
+        }
+        let digest = h.finalize();
+        let mut fingerprint = [0u8; 8];
+        fingerprint.copy_from_slice(digest.get(..8).unwrap_or(&[0u8; 8]));
         Ok(KeySet {
             keys: kept,
             skipped,
+            fingerprint,
         })
+    }
+
+    /// A digest of the usable keys (thumbprints, kids, bound algorithms): changes whenever
+    /// the set's keys change. Part of the verified-token cache key.
+    pub fn fingerprint(&self) -> [u8; 8] {
+        self.fingerprint
     }
 
     /// The usable keys.

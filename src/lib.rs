@@ -21,6 +21,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod b64;
+pub mod cache;
 pub mod claims;
 pub mod decision;
 pub mod json;
@@ -31,6 +32,7 @@ pub mod path;
 pub mod policy;
 pub mod reason;
 
-pub use decision::{decide, Decision, Request};
+pub use cache::TokenCache;
+pub use decision::{decide, decide_with_cache, Decision, Request};
 pub use policy::{Policy, PolicyError};
 pub use reason::{Reason, Rejection};

@@ -42,6 +42,32 @@ pub struct PolicyDoc {
     pub providers: BTreeMap<String, ProviderDoc>,
     /// Rules, first match wins; the last must be a catch-all.
     pub rules: Vec<RuleDoc>,
+    /// Let CORS preflights (`OPTIONS` with `Origin` and `Access-Control-Request-Method`)
+    /// through without a credential. Default false.
+    #[serde(default)]
+    pub bypass_cors_preflight: bool,
+    /// Bounds of the verified-token cache hosts keep; `max_entries: 0` turns it off.
+    #[serde(default)]
+    pub token_cache: Option<TokenCacheDoc>,
+}
+
+/// Verified-token cache bounds.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenCacheDoc {
+    /// Maximum entries (default 4096; 0 disables the cache).
+    #[serde(default = "default_cache_entries")]
+    pub max_entries: usize,
+    /// Maximum bytes (default 4 MiB).
+    #[serde(default = "default_cache_bytes")]
+    pub max_bytes: usize,
+}
+
+fn default_cache_entries() -> usize {
+    4096
+}
+fn default_cache_bytes() -> usize {
+    4 * 1024 * 1024
 }
 
 /// Deserialises a present member, even `null`, as `Some`.
@@ -183,6 +209,9 @@ pub struct RuleDoc {
     pub matcher: MatchDoc,
     /// What they need.
     pub requires: RequirementDoc,
+    /// `enforce` (default) or `report`.
+    #[serde(default)]
+    pub mode: Mode,
 }
 
 /// Exactly one of `prefix` / `path`, and optional methods.
@@ -198,6 +227,21 @@ pub struct MatchDoc {
     /// Only these methods (default: all).
     #[serde(default)]
     pub methods: Option<Vec<String>>,
+    /// Only when the host's route has this name (Envoy: the route's `name`), so the proxy's
+    /// router can pick the requirement.
+    #[serde(default)]
+    pub route: Option<String>,
+}
+
+/// Whether a rule's verdict is enforced or only recorded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Deny what fails (default).
+    #[default]
+    Enforce,
+    /// Let everything through, recording what would have been denied (shadow mode).
+    Report,
 }
 
 /// A requirement tree.
@@ -289,6 +333,10 @@ pub struct Rule {
     pub methods: Vec<String>,
     /// The requirement.
     pub requires: Requirement,
+    /// Only for this host route name.
+    pub route: Option<String>,
+    /// Enforce or report.
+    pub mode: Mode,
 }
 
 /// How a rule matches the normalised path.
@@ -311,6 +359,13 @@ pub struct Policy {
     pub rules: Vec<Rule>,
     /// Every header this policy may set, stripped from client requests on every path.
     pub output_headers: Vec<String>,
+    /// A digest of the policy document: part of the verified-token cache key, so entries
+    /// never survive a policy change.
+    pub generation: u64,
+    /// Let CORS preflights through.
+    pub bypass_cors_preflight: bool,
+    /// Verified-token cache bounds for hosts.
+    pub token_cache: crate::cache::CacheLimits,
 }
 
 /// A policy load error: which field, and what is wrong with it.
@@ -414,7 +469,12 @@ impl Policy {
             None => return Err(err("version", "missing (this build reads 1)")),
         }
         let doc: PolicyDoc = serde_json::from_slice(bytes).map_err(|e| err("", e.to_string()))?;
-        Policy::compile(&doc)
+        let mut policy = Policy::compile(&doc)?;
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(bytes);
+        let mut g = [0u8; 8];
+        g.copy_from_slice(digest.get(..8).unwrap_or(&[0u8; 8]));
+        policy.generation = u64::from_be_bytes(g);
+        Ok(policy)
     }
 
     /// Compiles a parsed document.
@@ -492,7 +552,7 @@ impl Policy {
                 ));
             }
             if let Some(prev) = rules.iter().position(|r: &Rule| {
-                r.path == PathMatch::Prefix("/".into()) && r.methods.is_empty()
+                r.path == PathMatch::Prefix("/".into()) && r.methods.is_empty() && r.route.is_none()
             }) {
                 return Err(err(
                     field,
@@ -514,15 +574,20 @@ impl Policy {
             }
             let requires =
                 compile_requirement(&format!("{field}.requires"), &r.requires, &providers)?;
+            if r.matcher.route.as_deref() == Some("") {
+                return Err(err(format!("{field}.match.route"), "empty route name"));
+            }
             rules.push(Rule {
                 path,
                 methods,
                 requires,
+                route: r.matcher.route.clone(),
+                mode: r.mode,
             });
         }
-        let catch_all = rules
-            .last()
-            .is_some_and(|r| r.path == PathMatch::Prefix("/".into()) && r.methods.is_empty());
+        let catch_all = rules.last().is_some_and(|r| {
+            r.path == PathMatch::Prefix("/".into()) && r.methods.is_empty() && r.route.is_none()
+        });
         if !catch_all {
             return Err(err(
                 "rules",
@@ -534,6 +599,15 @@ impl Policy {
             providers,
             rules,
             output_headers,
+            generation: 0,
+            bypass_cors_preflight: doc.bypass_cors_preflight,
+            token_cache: doc.token_cache.as_ref().map_or_else(
+                crate::cache::CacheLimits::default,
+                |c| crate::cache::CacheLimits {
+                    max_entries: c.max_entries,
+                    max_bytes: c.max_bytes,
+                },
+            ),
         })
     }
 
@@ -815,6 +889,40 @@ impl Provider {
     /// # Errors
     /// Any token, signature or claim [`Reason`].
     pub fn verify_jwt(&self, token: &str, now: i64) -> Result<Accepted, Rejection> {
+        let accepted = self.verify_signature(token)?;
+        claims::check(&accepted.claims, &self.expectations, now)?;
+        Ok(accepted)
+    }
+
+    /// As [`Provider::verify_jwt`], answering repeated tokens from `cache`: only the signature
+    /// result is cached; the claims are checked again at `now` on every call.
+    ///
+    /// # Errors
+    /// As [`Provider::verify_jwt`].
+    pub fn verify_jwt_cached(
+        &self,
+        token: &str,
+        now: i64,
+        generation: u64,
+        cache: &mut crate::cache::TokenCache,
+    ) -> Result<Accepted, Rejection> {
+        if token.len() > self.limits.max_token {
+            return Err(Rejection::new(Reason::TokenTooLarge, "token"));
+        }
+        let key = crate::cache::key(token, self, generation);
+        if let Some(hit) = cache.get(&key, now) {
+            claims::check(&hit.claims, &self.expectations, now)?;
+            return Ok(hit.clone());
+        }
+        let accepted = self.verify_signature(token)?;
+        cache.insert(key, &accepted, self.expectations.clock_skew, now);
+        claims::check(&accepted.claims, &self.expectations, now)?;
+        Ok(accepted)
+    }
+
+    /// Everything up to and including the signature: header, issuer routing, `typ`, key,
+    /// signature, and the claims parsed (not yet checked).
+    fn verify_signature(&self, token: &str) -> Result<Accepted, Rejection> {
         let compact = Compact::parse(token, &self.limits)?;
         // Parse the claims before the signature only to route by issuer (first, so a provider
         // the token is not meant for says issuer_mismatch); they are trusted only after
@@ -829,7 +937,6 @@ impl Provider {
         self.check_typ(compact.header().typ.as_deref())?;
         let verified = compact.verify(&self.keys, self.algorithms)?;
         let claims = claims.map_err(|_| Rejection::new(Reason::ClaimsMalformed, "payload json"))?;
-        claims::check(&claims, &self.expectations, now)?;
         Ok(Accepted { verified, claims })
     }
 

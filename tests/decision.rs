@@ -16,6 +16,7 @@ fn run(policy: &Policy, method: &str, path: &str, headers: &[(&str, &str)]) -> D
             path,
             headers,
             client_addr: Some("127.0.0.1"),
+            route: None,
             now: NOW,
         },
     )
@@ -478,4 +479,90 @@ fn issuer_routing_tries_only_that_providers_keys() {
         Ok("other")
     );
     let _ = ISS;
+}
+
+#[test]
+fn report_mode_cors_bypass_and_route_names() {
+    let mut doc = policy_json(
+        json!({"claim_to_headers": [{"header_name": "x-sub", "claim": "sub"}]}),
+        json!([
+            {"match": {"prefix": "/shadow/"}, "requires": {"provider_name": "idp"}, "mode": "report"},
+            {"match": {"prefix": "/", "route": "admin-route"}, "requires": {"provider_name": "idp"}},
+            {"match": {"prefix": "/"}, "requires": {"allow_missing": {}}}
+        ]),
+    );
+    doc["bypass_cors_preflight"] = json!(true);
+    let p = Policy::from_json(doc.to_string().as_bytes()).unwrap();
+    // Report mode: would-be denials pass, recorded, nothing forwarded, spoofs stripped.
+    let d = run(&p, "GET", "/shadow/x", &[("x-sub", "spoof")]);
+    assert_eq!(
+        (d.allow, d.reported, d.reason),
+        (true, true, Some(Reason::TokenMissing))
+    );
+    assert!(d.set_headers.is_empty() && d.remove_headers.contains(&"x-sub".to_string()));
+    let t = kit().token(Alg::ES256, &good_claims());
+    let d = run(&p, "GET", "/shadow/x", &[("authorization", &bearer(&t))]);
+    assert_eq!((d.allow, d.reported, d.reason), (true, false, None));
+    assert_eq!(set(&d, "x-sub"), Some("user-1"));
+    // Route names select rules.
+    let with_route = |route: Option<&str>| {
+        decide(
+            &p,
+            &Request {
+                method: "GET",
+                path: "/a",
+                headers: &[],
+                client_addr: None,
+                route,
+                now: NOW,
+            },
+        )
+    };
+    assert_eq!(
+        with_route(Some("admin-route")).reason,
+        Some(Reason::TokenMissing)
+    );
+    assert!(with_route(Some("other")).allow);
+    assert!(with_route(None).allow);
+    // CORS preflight bypass: only OPTIONS with Origin and Access-Control-Request-Method.
+    let pre = [
+        ("origin", "https://app"),
+        ("access-control-request-method", "POST"),
+    ];
+    let d = decide(
+        &p,
+        &Request {
+            method: "OPTIONS",
+            path: "/shadow/x",
+            headers: &pre,
+            client_addr: None,
+            route: Some("admin-route"),
+            now: NOW,
+        },
+    );
+    assert!(d.allow && !d.reported && d.detail == "cors preflight");
+    let d = decide(
+        &p,
+        &Request {
+            method: "OPTIONS",
+            path: "/a",
+            headers: &pre[..1],
+            client_addr: None,
+            route: Some("admin-route"),
+            now: NOW,
+        },
+    );
+    assert!(!d.allow);
+    // Off by default.
+    let strict = policy_with(json!({}), Value::Null);
+    assert!(!run(&strict, "OPTIONS", "/", &pre).allow);
+    // A route-only rule is no catch-all.
+    let bad = policy_json(
+        json!({}),
+        json!([{"match": {"prefix": "/", "route": "r"}, "requires": {"provider_name": "idp"}}]),
+    );
+    assert!(Policy::from_json(bad.to_string().as_bytes())
+        .unwrap_err()
+        .to_string()
+        .contains("catch-all"));
 }

@@ -173,6 +173,7 @@ fn bench_setup(c: &mut Criterion) {
                     path: "/api/items?x=1",
                     headers: black_box(&headers),
                     client_addr: None,
+                    route: None,
                     now: NOW,
                 },
             )

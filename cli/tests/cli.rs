@@ -225,9 +225,10 @@ fn pem_keys_from_openssl() {
             &["genpkey", "-algorithm", "ED25519", "-out", "priv.pem"],
         ),
     ];
-    if !openssl(&dir.0, &["version"]) {
-        panic!("openssl is required for this test (.ci/run installs it)");
-    }
+    assert!(
+        openssl(&dir.0, &["version"]),
+        "openssl is required for this test (.ci/run installs it)"
+    );
     for (alg, gen) in cases {
         assert!(openssl(&dir.0, gen), "{alg}");
         assert!(openssl(

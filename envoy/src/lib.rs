@@ -19,7 +19,10 @@
 use std::rc::Rc;
 use std::time::UNIX_EPOCH;
 
-use edgeward::{decide, Policy, Reason, Request};
+use std::cell::RefCell;
+
+use edgeward::cache::TokenCache;
+use edgeward::{decide_with_cache, Policy, Reason, Request};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType, LogLevel, MapType};
@@ -41,25 +44,24 @@ fn log(level: LogLevel, msg: &str) {
 struct Root {
     policy: Option<Rc<Policy>>,
     metrics: Option<Rc<Metrics>>,
+    /// Per-VM verified-token cache (signature results only; see `edgeward::cache`).
+    cache: Option<Rc<RefCell<TokenCache>>>,
 }
 
 impl Context for Root {}
 
 impl RootContext for Root {
     fn on_configure(&mut self, _size: usize) -> bool {
-        let config = match hostcalls::get_buffer(
+        let Ok(Some(config)) = hostcalls::get_buffer(
             proxy_wasm::types::BufferType::PluginConfiguration,
             0,
             usize::MAX,
-        ) {
-            Ok(Some(bytes)) => bytes,
-            _ => {
-                log(
-                    LogLevel::Critical,
-                    "edgeward: no plugin configuration: the policy JSON is required",
-                );
-                return false;
-            }
+        ) else {
+            log(
+                LogLevel::Critical,
+                "edgeward: no plugin configuration: the policy JSON is required",
+            );
+            return false;
         };
         match Policy::from_json(&config) {
             Ok(policy) => {
@@ -73,6 +75,8 @@ impl RootContext for Root {
                         policy.rules.len()
                     ),
                 );
+                self.cache = (policy.token_cache.max_entries > 0)
+                    .then(|| Rc::new(RefCell::new(TokenCache::new(policy.token_cache))));
                 self.policy = Some(Rc::new(policy));
                 true
             }
@@ -91,6 +95,7 @@ impl RootContext for Root {
         Some(Box::new(Filter {
             policy: self.policy.clone(),
             metrics: self.metrics.clone(),
+            cache: self.cache.clone(),
         }))
     }
 
@@ -102,6 +107,7 @@ impl RootContext for Root {
 struct Filter {
     policy: Option<Rc<Policy>>,
     metrics: Option<Rc<Metrics>>,
+    cache: Option<Rc<RefCell<TokenCache>>>,
 }
 
 impl Context for Filter {}
@@ -158,14 +164,28 @@ impl HttpContext for Filter {
             .ok()
             .flatten()
             .map(|b| String::from_utf8_lossy(&b).into_owned());
+        let route = hostcalls::get_property(vec!["xds", "route_name"])
+            .ok()
+            .flatten()
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
         let request = Request {
             method,
             path,
             headers: &headers,
             client_addr: client.as_deref(),
+            route: route.as_deref(),
             now: now_seconds(),
         };
-        let d = decide(&policy, &request);
+        let d = match self.cache.as_ref().map(|c| c.try_borrow_mut()) {
+            Some(Ok(mut cache)) => {
+                let d = decide_with_cache(&policy, &request, Some(&mut cache));
+                if let Some(m) = &self.metrics {
+                    m.cache(&cache);
+                }
+                d
+            }
+            _ => decide_with_cache(&policy, &request, None),
+        };
         if let Some(m) = &self.metrics {
             m.record(&d);
         }
@@ -180,7 +200,12 @@ impl HttpContext for Filter {
                 log(
                     LogLevel::Debug,
                     &format!(
-                        "edgeward: allowed despite {} (rule {}, provider {}, token {})",
+                        "edgeward: {} {} (rule {}, provider {}, token {})",
+                        if d.reported {
+                            "report-only, would deny"
+                        } else {
+                            "allowed despite"
+                        },
                         r.code(),
                         d.rule.map_or(-1, |r| i64::try_from(r).unwrap_or(-1)),
                         d.provider.as_deref().unwrap_or("-"),

@@ -11,6 +11,10 @@ use proxy_wasm::types::MetricType;
 pub struct Metrics {
     allowed: Option<u32>,
     denied: Option<u32>,
+    reported: Option<u32>,
+    cache_hits: Option<u32>,
+    cache_misses: Option<u32>,
+    cache_entries: Option<u32>,
     by_reason: HashMap<&'static str, u32>,
     by_provider: HashMap<String, (Option<u32>, Option<u32>)>,
 }
@@ -19,12 +23,20 @@ fn counter(name: &str) -> Option<u32> {
     hostcalls::define_metric(MetricType::Counter, name).ok()
 }
 
+fn gauge(name: &str) -> Option<u32> {
+    hostcalls::define_metric(MetricType::Gauge, name).ok()
+}
+
 impl Metrics {
     /// Defines every counter this policy can touch.
     pub fn define(providers: &[&str]) -> Metrics {
         Metrics {
             allowed: counter("edgeward.allowed"),
             denied: counter("edgeward.denied"),
+            reported: counter("edgeward.reported"),
+            cache_hits: gauge("edgeward.cache.hits"),
+            cache_misses: gauge("edgeward.cache.misses"),
+            cache_entries: gauge("edgeward.cache.entries"),
             by_reason: Reason::ALL
                 .iter()
                 .filter_map(|r| {
@@ -54,11 +66,30 @@ impl Metrics {
             }
         };
         bump(if d.allow { self.allowed } else { self.denied });
+        if d.reported {
+            bump(self.reported);
+        }
         if let Some(r) = d.reason {
             bump(self.by_reason.get(r.code()).copied());
         }
         if let Some(p) = d.provider.as_deref().and_then(|p| self.by_provider.get(p)) {
             bump(if d.allow { p.0 } else { p.1 });
+        }
+    }
+
+    /// Publishes the VM's cache counters (per worker VM; gauges show the last writer).
+    pub fn cache(&self, c: &edgeward::TokenCache) {
+        for (id, v) in [
+            (self.cache_hits, c.hits),
+            (self.cache_misses, c.misses),
+            (
+                self.cache_entries,
+                u64::try_from(c.len()).unwrap_or(u64::MAX),
+            ),
+        ] {
+            if let Some(id) = id {
+                let _ = hostcalls::record_metric(id, v);
+            }
         }
     }
 }

@@ -215,3 +215,43 @@ def test_broken_wasm_fails_closed(tmp_path):
     broken.write_bytes(data[: len(data) // 2])
     e = Envoy(policy(), wasm=str(broken)).start(expect_ready=False)
     assert e.wait_exit(timeout=30) != 0, "Envoy must refuse to serve with a filter that cannot load"
+
+
+def test_cache_report_mode_cors_and_route_names(tmp_path):
+    p = policy()
+    p["bypass_cors_preflight"] = True
+    p["rules"] = [
+        {"match": {"prefix": "/shadow/"}, "requires": {"provider_name": "idp"}, "mode": "report"},
+        {"match": {"prefix": "/", "route": "admin-route"}, "requires": {"provider_name": "scoped"}},
+    ] + p["rules"]
+    # A second, named route: Envoy's router picks it, the policy keys a rule on its name.
+    with open(os.path.join(os.path.dirname(WASM), "..", "envoy.yaml")) as f:
+        template = f.read().replace(
+            '              - name: default\n',
+            '              - name: admin-route\n'
+            '                match: {prefix: "/admin/"}\n'
+            '                route: {cluster: upstream}\n'
+            '              - name: default\n')
+    tpl = tmp_path / "envoy.yaml"
+    tpl.write_text(template)
+    with Envoy(p, template=str(tpl)) as e:
+        good = bearer(KEYS.token(alg="RS256"))
+        for _ in range(5):
+            assert e.request("/x", good)[0] == 200
+        s = e.stats()
+        assert s["wasmcustom.edgeward.cache.hits"] >= 4, s
+        # A cached token is still checked for time: an expired one is denied, cache or not.
+        old = bearer(KEYS.token(exp=now() - 300))
+        assert e.request("/x", old)[2] == b"token_expired"
+        # Report mode: passes, counted as reported, nothing forwarded.
+        status, _, body = e.request("/shadow/a", [("x-user", "spoof")])
+        assert status == 200 and "x-user" not in dict(e.upstream_headers(body))
+        assert e.stats()["wasmcustom.edgeward.reported"] == 1
+        assert e.request("/shadow/a", good)[0] == 200
+        # Route names: /admin/ takes the admin-route, which needs the scoped provider.
+        assert e.request("/admin/a", good)[0] == 401
+        assert e.request("/admin/a", bearer(scoped_token()))[0] == 200
+        # CORS preflight bypass, and only for real preflights.
+        pre = [("origin", "https://app.test"), ("access-control-request-method", "POST")]
+        assert e.request("/x", pre, method="OPTIONS")[0] == 200
+        assert e.request("/x", pre[:1], method="OPTIONS")[0] == 401
