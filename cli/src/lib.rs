@@ -1,6 +1,7 @@
 //! Library side of the `edgeward` CLI: option parsing and development-only key handling
 //! (generation, private JWK/PEM loading, signing). Tests use it to mint tokens at run time.
 
+pub mod import;
 pub mod keys;
 
 /// Usage text.
@@ -11,6 +12,7 @@ pub const USAGE: &str = "usage:
   edgeward keygen --alg ALG [--kid KID] --private-out FILE
   edgeward sign --key JWK-OR-PEM-FILE --alg ALG --claims JSON [--kid KID] [--typ TYP] [--header JSON]
   edgeward policy check FILE
+  edgeward import-jwt-authn FILE          (Envoy jwt_authn config, YAML or JSON -> policy)
   edgeward reasons
 
 exit codes: 0 valid, 1 rejected, 2 usage or policy error";

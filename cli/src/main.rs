@@ -35,6 +35,7 @@ fn run(args: &[String]) -> Result<u8, Fail> {
             Some((sub, files)) if sub == "check" => policy_check(files),
             _ => Err(Fail(USAGE.into())),
         },
+        "import-jwt-authn" => import_jwt_authn(rest),
         "reasons" => {
             for r in Reason::ALL {
                 let d = r.disposition();
@@ -172,6 +173,27 @@ fn inspect(args: &[String]) -> Result<u8, Fail> {
             Ok(1)
         }
     }
+}
+
+fn import_jwt_authn(files: &[String]) -> Result<u8, Fail> {
+    let [file] = files else {
+        return Err(Fail(USAGE.into()));
+    };
+    let text = std::fs::read_to_string(file).map_err(|e| Fail(format!("{file}: {e}")))?;
+    let config = edgeward_cli::import::parse_config(&text)?;
+    let base = std::path::Path::new(file)
+        .parent()
+        .unwrap_or(std::path::Path::new("."));
+    let converted = edgeward_cli::import::convert(&config, base)?;
+    let out = serde_json::to_string_pretty(&converted.policy)?;
+    // The result must load: the same checks as every host.
+    Policy::from_json(out.as_bytes())
+        .map_err(|e| Fail(format!("converted policy does not load: {e}")))?;
+    for w in &converted.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!("{out}");
+    Ok(0)
 }
 
 fn policy_check(files: &[String]) -> Result<u8, Fail> {
