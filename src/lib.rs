@@ -27,6 +27,7 @@ pub mod decision;
 pub mod json;
 pub mod jwa;
 pub mod jwk;
+pub mod jwks;
 pub mod jws;
 pub mod path;
 pub mod policy;
