@@ -111,6 +111,9 @@ pub struct ProviderDoc {
     /// Inline JWK set `{"keys": [...]}`.
     #[serde(default)]
     pub local_jwks: Option<serde_json::Value>,
+    /// A JWK set fetched in the background by the host (never per request).
+    #[serde(default)]
+    pub remote_jwks: Option<RemoteJwksDoc>,
     /// Clock skew for `exp`/`nbf`/`iat` (0 to 300).
     #[serde(default = "default_skew")]
     pub clock_skew_seconds: i64,
@@ -153,6 +156,60 @@ pub struct ProviderDoc {
     /// Token size cap in bytes (default 8192, at most 65536).
     #[serde(default)]
     pub max_token_bytes: Option<usize>,
+}
+
+/// Where and how often a host fetches a provider's key set.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteJwksDoc {
+    /// `https://` URL of the JWK set (`http://` only to loopback, for tests).
+    pub uri: String,
+    /// Envoy: the cluster that reaches the URI's host. Other hosts ignore it.
+    #[serde(default)]
+    pub cluster: Option<String>,
+    /// Fetch timeout (default 5).
+    #[serde(default = "default_fetch_timeout")]
+    pub timeout_seconds: i64,
+    /// How long a fetched set is fresh (default 600); refreshed at 3/4 of it.
+    #[serde(default = "default_cache_duration")]
+    pub cache_duration_seconds: i64,
+    /// How long an expired set is still served while the identity provider is unreachable (default 3600);
+    /// then requests get 503 `jwks_unavailable`.
+    #[serde(default = "default_max_stale")]
+    pub max_stale_seconds: i64,
+    /// Least time between refetches triggered by an unknown `kid` (default 30).
+    #[serde(default = "default_kid_cooldown")]
+    pub unknown_kid_cooldown_seconds: i64,
+}
+
+fn default_fetch_timeout() -> i64 {
+    5
+}
+fn default_cache_duration() -> i64 {
+    600
+}
+fn default_max_stale() -> i64 {
+    3600
+}
+fn default_kid_cooldown() -> i64 {
+    30
+}
+
+/// A compiled remote key-set source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteJwks {
+    /// The full URI.
+    pub uri: String,
+    /// `https` or `http`.
+    pub scheme: String,
+    /// Host and optional port (the `:authority` to send).
+    pub authority: String,
+    /// Path and query.
+    pub path: String,
+    /// Envoy cluster.
+    pub cluster: Option<String>,
+    /// Lifecycle timings.
+    pub lifecycle: crate::jwks::LifecycleConfig,
 }
 
 /// A subject matcher.
@@ -307,6 +364,11 @@ pub struct Provider {
     pub claim_to_headers: Vec<(String, String)>,
     /// Size caps.
     pub limits: TokenLimits,
+    /// Where the host fetches the keys, for remote providers.
+    pub remote: Option<RemoteJwks>,
+    /// False while a remote provider has no servable key set: its tokens get
+    /// `jwks_unavailable`.
+    pub available: bool,
 }
 
 /// A compiled requirement.
@@ -611,6 +673,41 @@ impl Policy {
         })
     }
 
+    /// This policy with provider `index`'s keys replaced by a freshly fetched set, or marked
+    /// unavailable (`None`: never loaded, or stale beyond `max_stale_seconds`).
+    #[must_use]
+    pub fn with_keys(&self, index: usize, keys: Option<KeySet>) -> Policy {
+        let mut p = self.clone();
+        if let Some(prov) = p.providers.get_mut(index) {
+            match keys {
+                Some(k) => {
+                    prov.keys = k;
+                    prov.available = true;
+                }
+                None => prov.available = false,
+            }
+        }
+        p
+    }
+
+    /// Parses a fetched JWK set for provider `index` (public keys only, bound to its
+    /// allow-list).
+    ///
+    /// # Errors
+    /// [`crate::jwk::JwksError`] when the body is not a usable set; the host keeps the last good
+    /// one and counts a failure.
+    pub fn parse_fetched_keys(
+        &self,
+        index: usize,
+        body: &[u8],
+    ) -> Result<KeySet, crate::jwk::JwksError> {
+        let algs = self
+            .providers
+            .get(index)
+            .map_or(AlgSet::EMPTY, |p| p.algorithms);
+        KeySet::from_jwks(body, algs, Origin::Fetched)
+    }
+
     /// The index of the provider named `name`.
     pub fn provider_index(&self, name: &str) -> Option<usize> {
         self.providers.iter().position(|p| p.name == name)
@@ -690,13 +787,29 @@ fn compile_provider(name: &str, p: &ProviderDoc, multi: bool) -> Result<Provider
             set
         }
     };
-    let keys = match &p.local_jwks {
-        Some(v) => {
+    let (keys, remote) = match (&p.local_jwks, &p.remote_jwks) {
+        (Some(v), None) => {
             let value = to_value(&f("local_jwks"), v)?;
-            KeySet::from_value(&value, algorithms, Origin::Local)
-                .map_err(|e| err(f("local_jwks"), e.to_string()))?
+            let keys = KeySet::from_value(&value, algorithms, Origin::Local)
+                .map_err(|e| err(f("local_jwks"), e.to_string()))?;
+            (keys, None)
         }
-        None => return Err(err(f("local_jwks"), "a provider needs keys")),
+        (None, Some(r)) => (
+            KeySet::default(),
+            Some(compile_remote(&f("remote_jwks"), r)?),
+        ),
+        (Some(_), Some(_)) => {
+            return Err(err(
+                f("local_jwks"),
+                "use local_jwks or remote_jwks, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(err(
+                f("local_jwks"),
+                "a provider needs keys (local_jwks or remote_jwks)",
+            ))
+        }
     };
     let subjects = p
         .subjects
@@ -829,6 +942,74 @@ fn compile_provider(name: &str, p: &ProviderDoc, multi: bool) -> Result<Provider
             max_token,
             max_header: 1024,
         },
+        available: remote.is_none(),
+        remote,
+    })
+}
+
+fn compile_remote(field: &str, r: &RemoteJwksDoc) -> Result<RemoteJwks, PolicyError> {
+    let (scheme, rest) = r
+        .uri
+        .split_once("://")
+        .ok_or_else(|| err(format!("{field}.uri"), "an absolute https:// URL"))?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (rest.get(..i).unwrap_or(""), rest.get(i..).unwrap_or("/")),
+        None => (rest, "/"),
+    };
+    let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+    let loopback = matches!(host, "127.0.0.1" | "localhost" | "[::1]");
+    match scheme {
+        "https" => {}
+        "http" if loopback => {}
+        _ => {
+            return Err(err(
+                format!("{field}.uri"),
+                "keys are fetched over https (plain http only to loopback, for tests)",
+            ))
+        }
+    }
+    if authority.is_empty() || authority.contains('@') || path.contains('#') {
+        return Err(err(
+            format!("{field}.uri"),
+            "a plain https://host[:port]/path URL",
+        ));
+    }
+    for (name, v, min, max) in [
+        ("timeout_seconds", r.timeout_seconds, 1, 60),
+        (
+            "cache_duration_seconds",
+            r.cache_duration_seconds,
+            5,
+            86_400,
+        ),
+        ("max_stale_seconds", r.max_stale_seconds, 0, 7 * 86_400),
+        (
+            "unknown_kid_cooldown_seconds",
+            r.unknown_kid_cooldown_seconds,
+            1,
+            3600,
+        ),
+    ] {
+        if !(min..=max).contains(&v) {
+            return Err(err(
+                format!("{field}.{name}"),
+                format!("must be {min} to {max}"),
+            ));
+        }
+    }
+    Ok(RemoteJwks {
+        uri: r.uri.clone(),
+        scheme: String::from(scheme),
+        authority: String::from(authority),
+        path: String::from(path),
+        cluster: r.cluster.clone(),
+        lifecycle: crate::jwks::LifecycleConfig {
+            cache_duration: r.cache_duration_seconds,
+            max_stale: r.max_stale_seconds,
+            fetch_timeout: r.timeout_seconds,
+            retry_max: 60,
+            unknown_kid_cooldown: r.unknown_kid_cooldown_seconds,
+        },
     })
 }
 
@@ -911,6 +1092,10 @@ impl Provider {
         }
         let key = crate::cache::key(token, self, generation);
         if let Some(hit) = cache.get(&key, now) {
+            // A cached signature is only as good as the key set behind it.
+            if !self.available {
+                return Err(Reason::JwksUnavailable.into());
+            }
             claims::check(&hit.claims, &self.expectations, now)?;
             return Ok(hit.clone());
         }
@@ -935,6 +1120,9 @@ impl Provider {
             claims::check_issuer(o, self.expectations.issuer.as_deref())?;
         }
         self.check_typ(compact.header().typ.as_deref())?;
+        if !self.available {
+            return Err(Reason::JwksUnavailable.into());
+        }
         let verified = compact.verify(&self.keys, self.algorithms)?;
         let claims = claims.map_err(|_| Rejection::new(Reason::ClaimsMalformed, "payload json"))?;
         Ok(Accepted { verified, claims })

@@ -136,3 +136,17 @@ fn bounded_in_entries_and_bytes_and_no_exp_is_not_cached() {
     assert!(run(&lax, &mut cache, &kit().token(Alg::HS256, &c), NOW).0);
     assert!(cache.is_empty());
 }
+
+#[test]
+fn a_hit_never_outlives_an_unavailable_key_set() {
+    let p = policy_with(json!({}), Value::Null);
+    let mut cache = TokenCache::new(CacheLimits::default());
+    let t = kit().token(Alg::ES256, &good_claims());
+    assert!(p.providers[0]
+        .verify_jwt_cached(&t, NOW, 1, &mut cache)
+        .is_ok());
+    let gone = p.with_keys(0, None);
+    let r = gone.providers[0].verify_jwt_cached(&t, NOW, 1, &mut cache);
+    assert_eq!(r.unwrap_err().reason, Reason::JwksUnavailable);
+    assert_eq!(cache.hits, 1, "it was a hit, and still refused");
+}

@@ -7,6 +7,9 @@ use edgeward::{Decision, Reason};
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::MetricType;
 
+/// A provider's key-set metric ids: fetch successes, fetch failures, age gauge.
+type JwksIds = (Option<u32>, Option<u32>, Option<u32>);
+
 /// Metric ids, defined once per plugin configuration.
 pub struct Metrics {
     allowed: Option<u32>,
@@ -17,6 +20,9 @@ pub struct Metrics {
     cache_entries: Option<u32>,
     by_reason: HashMap<&'static str, u32>,
     by_provider: HashMap<String, (Option<u32>, Option<u32>)>,
+    paused: Option<u32>,
+    /// Per provider: fetch successes, fetch failures, key-set age gauge.
+    jwks: HashMap<String, JwksIds>,
 }
 
 fn counter(name: &str) -> Option<u32> {
@@ -55,6 +61,43 @@ impl Metrics {
                     )
                 })
                 .collect(),
+            paused: counter("edgeward.paused"),
+            jwks: providers
+                .iter()
+                .map(|p| {
+                    (
+                        (*p).to_string(),
+                        (
+                            counter(&format!("edgeward.provider.{p}.jwks_fetch_success")),
+                            counter(&format!("edgeward.provider.{p}.jwks_fetch_failure")),
+                            gauge(&format!("edgeward.provider.{p}.jwks_age_seconds")),
+                        ),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Counts a request paused for the first key set.
+    pub fn paused(&self) {
+        if let Some(id) = self.paused {
+            let _ = hostcalls::increment_metric(id, 1);
+        }
+    }
+
+    /// Counts a key-set fetch.
+    pub fn jwks_fetch(&self, provider: &str, ok: bool) {
+        if let Some((s, f, _)) = self.jwks.get(provider) {
+            if let Some(id) = if ok { *s } else { *f } {
+                let _ = hostcalls::increment_metric(id, 1);
+            }
+        }
+    }
+
+    /// Publishes a provider's key-set age (seconds since the last good fetch).
+    pub fn jwks_age(&self, provider: &str, age: Option<i64>) {
+        if let (Some((_, _, Some(id))), Some(age)) = (self.jwks.get(provider), age) {
+            let _ = hostcalls::record_metric(*id, u64::try_from(age).unwrap_or(0));
         }
     }
 
