@@ -2,7 +2,7 @@
 //! or JSON; the bare `JwtAuthentication` message or the whole HTTP filter entry) into an
 //! edgeward policy, refusing what it cannot express with a message naming the field.
 //!
-//! Semantics are preserved, including jwt_authn's permissive defaults, and each one is said
+//! Semantics are preserved, including `jwt_authn`'s permissive defaults, and each one is said
 //! out loud on stderr: no audience check becomes `allow_any_audience: true`; `exp` optional
 //! stays optional; unmatched requests pass through an explicit final rule.
 
@@ -31,7 +31,7 @@ pub fn parse_config(text: &str) -> Result<Value, Fail> {
         .map_err(|e| Fail(format!("import-jwt-authn: not JSON or YAML: {e}")))
 }
 
-/// Converts a jwt_authn configuration; `base_dir` resolves `local_jwks.filename`.
+/// Converts a `jwt_authn` configuration; `base_dir` resolves `local_jwks.filename`.
 pub fn convert(config: &Value, base_dir: &std::path::Path) -> Result<Converted, Fail> {
     let mut cfg = config;
     if let Some(tc) = cfg.get("typed_config") {
