@@ -1,4 +1,4 @@
-//! `edgeward import-jwt-authn`: jwt_authn configs (YAML and the HTTP filter entry form) become
+//! `edgeward import-jwt-authn`: `jwt_authn` configs (YAML and the HTTP filter entry form) become
 //! policies that load; what cannot be expressed is refused with the field named.
 
 use std::process::Command;
