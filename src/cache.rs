@@ -8,6 +8,7 @@
 //! token's `exp` (plus skew), and tokens without `exp` are not cached.
 
 use alloc::collections::{BTreeMap, VecDeque};
+use alloc::rc::Rc;
 
 use sha2::{Digest, Sha256};
 
@@ -37,7 +38,7 @@ impl Default for CacheLimits {
 }
 
 struct Entry {
-    accepted: Accepted,
+    accepted: Rc<Accepted>,
     /// Unix seconds after which the entry is dropped (exp, rounded up, plus skew).
     expires_at: i64,
     bytes: usize,
@@ -112,7 +113,7 @@ impl TokenCache {
     }
 
     /// The cached verification for `key`, unless it has expired at `now` (then it is dropped).
-    pub fn get(&mut self, key: &CacheKey, now: i64) -> Option<&Accepted> {
+    pub fn get(&mut self, key: &CacheKey, now: i64) -> Option<Rc<Accepted>> {
         let expired = match self.entries.get(key) {
             None => {
                 self.misses += 1;
@@ -126,11 +127,11 @@ impl TokenCache {
             return None;
         }
         self.hits += 1;
-        self.entries.get(key).map(|e| &e.accepted)
+        self.entries.get(key).map(|e| Rc::clone(&e.accepted))
     }
 
     /// Remembers a verification. Tokens without a usable `exp` are not cached.
-    pub fn insert(&mut self, key: CacheKey, accepted: &Accepted, skew: i64, now: i64) {
+    pub fn insert(&mut self, key: CacheKey, accepted: &Rc<Accepted>, skew: i64, now: i64) {
         let Some(expires_at) = expiry(&accepted.claims, skew) else {
             return;
         };
@@ -157,7 +158,7 @@ impl TokenCache {
         self.entries.insert(
             key,
             Entry {
-                accepted: accepted.clone(),
+                accepted: Rc::clone(accepted),
                 expires_at,
                 bytes,
             },

@@ -7,6 +7,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use alloc::rc::Rc;
+
 use crate::cache::TokenCache;
 use crate::json::Value;
 use crate::path::{self, Target};
@@ -35,7 +37,7 @@ pub struct Request<'a> {
 }
 
 /// The verdict and the edits that carry it out.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Decision {
     /// Let the request through.
     pub allow: bool,
@@ -59,8 +61,8 @@ pub struct Decision {
     pub response_headers: Vec<(String, String)>,
     /// Response body when denied: the reason code.
     pub body: String,
-    /// Claims of the accepting provider's token.
-    pub claims: Option<Value>,
+    /// The accepting provider's verified token and claims (shared, not copied).
+    pub accepted: Option<Rc<Accepted>>,
     /// Output headers not set because the claim value could not be carried safely.
     pub dropped_headers: Vec<String>,
     /// True when the matched rule is in report mode and the request would have been denied:
@@ -69,6 +71,13 @@ pub struct Decision {
     /// A short fingerprint of the token the verdict is about (first 6 bytes of its SHA-256,
     /// hex) for correlating logs. Never the token itself.
     pub fingerprint: Option<String>,
+}
+
+impl Decision {
+    /// The claims of the accepting provider's token, if one was accepted.
+    pub fn claims(&self) -> Option<&Value> {
+        self.accepted.as_ref().map(|a| &a.claims)
+    }
 }
 
 /// The log fingerprint of a token: the first 6 bytes of SHA-256 over its bytes, in hex.
@@ -109,7 +118,7 @@ struct Eval<'p, 'r, 'c> {
     policy: &'p Policy,
     req: &'r Request<'r>,
     found: Vec<Option<Found>>,
-    verified: Vec<Option<Result<Accepted, Rejection>>>,
+    verified: Vec<Option<Result<Rc<Accepted>, Rejection>>>,
     target: &'r Target<'r>,
     cache: Option<&'c mut TokenCache>,
 }
@@ -148,7 +157,7 @@ impl Eval<'_, '_, '_> {
                         (Some(p), Some(cache)) => {
                             p.verify_jwt_cached(&token, now, generation, cache)
                         }
-                        (Some(p), None) => p.verify_jwt(&token, now),
+                        (Some(p), None) => p.verify_jwt(&token, now).map(Rc::new),
                         (None, _) => Err(Reason::ConfigInvalid.into()),
                     };
                     if let Some(slot) = self.verified.get_mut(i) {
@@ -385,7 +394,7 @@ fn deny(
         remove_headers: policy.output_headers.clone(),
         response_headers,
         body: String::from(rej.reason.code()),
-        claims: None,
+        accepted: None,
         dropped_headers: Vec::new(),
         fingerprint: None,
         reported: false,
@@ -468,7 +477,7 @@ fn allow_without_token(policy: &Policy, rule_index: usize) -> Decision {
         remove_headers: policy.output_headers.clone(),
         response_headers: Vec::new(),
         body: String::new(),
-        claims: None,
+        accepted: None,
         dropped_headers: Vec::new(),
         fingerprint: None,
         reported: false,
@@ -542,7 +551,7 @@ fn evaluate(
                 remove_headers: policy.output_headers.clone(),
                 response_headers: Vec::new(),
                 body: String::new(),
-                claims: None,
+                accepted: None,
                 dropped_headers: Vec::new(),
                 fingerprint: None,
                 reported: false,
@@ -555,8 +564,7 @@ fn evaluate(
                 };
                 if d.provider.is_none() {
                     d.provider = Some(p.name.clone());
-                    d.claims = Some(acc.claims.clone());
-                    d.fingerprint = ev.token_fingerprint(i);
+                    d.accepted = Some(Rc::clone(acc));
                 }
                 if !p.forward {
                     if let Some(Source::Header { name, .. }) = p.sources.get(*source) {

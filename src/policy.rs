@@ -539,11 +539,8 @@ impl Policy {
         Ok(policy)
     }
 
-    /// Compiles a parsed document.
-    ///
-    /// # Errors
-    /// As [`Policy::from_json`].
-    pub fn compile(doc: &PolicyDoc) -> Result<Policy, PolicyError> {
+    /// Compiles a parsed document (the caller sets `generation`).
+    fn compile(doc: &PolicyDoc) -> Result<Policy, PolicyError> {
         if doc.version != VERSION {
             return Err(err(
                 "version",
@@ -552,6 +549,11 @@ impl Policy {
         }
         if doc.realm.is_empty() || !doc.realm.bytes().all(|b| (0x20..0x7f).contains(&b)) {
             return Err(err("realm", "must be non-empty visible ASCII"));
+        }
+        if let Some(c) = &doc.token_cache {
+            if c.max_entries > 1_000_000 || c.max_bytes > 1 << 30 {
+                return Err(err("token_cache", "at most 1000000 entries and 1 GiB"));
+            }
         }
         if doc.providers.is_empty() {
             return Err(err("providers", "at least one provider is required"));
@@ -864,7 +866,8 @@ fn compile_provider(name: &str, p: &ProviderDoc, multi: bool) -> Result<Provider
         sources.push(Source::Cookie(c.clone()));
     }
     // Two sources reading the same place would make every token ambiguous. Header prefixes
-    // do not make a difference: extraction ignores their case, and one header holds one token.
+    // do not make a difference: extraction ignores their case and treats every
+    // comma-separated part of a header that carries a token as a credential.
     let place = |s: &Source| match s {
         Source::Header { name, .. } => format!("header {name}"),
         Source::Param(n) => format!("query parameter {n}"),
@@ -1086,7 +1089,7 @@ impl Provider {
         now: i64,
         generation: u64,
         cache: &mut crate::cache::TokenCache,
-    ) -> Result<Accepted, Rejection> {
+    ) -> Result<alloc::rc::Rc<Accepted>, Rejection> {
         if token.len() > self.limits.max_token {
             return Err(Rejection::new(Reason::TokenTooLarge, "token"));
         }
@@ -1097,9 +1100,9 @@ impl Provider {
                 return Err(Reason::JwksUnavailable.into());
             }
             claims::check(&hit.claims, &self.expectations, now)?;
-            return Ok(hit.clone());
+            return Ok(hit);
         }
-        let accepted = self.verify_signature(token)?;
+        let accepted = alloc::rc::Rc::new(self.verify_signature(token)?);
         cache.insert(key, &accepted, self.expectations.clock_skew, now);
         claims::check(&accepted.claims, &self.expectations, now)?;
         Ok(accepted)

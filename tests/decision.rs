@@ -241,8 +241,7 @@ fn requirement_trees() {
     let d = run(&p, "GET", "/opt", &[("authorization", &a)]);
     assert_eq!((d.allow, d.provider.as_deref()), (true, Some("idp")));
     assert_eq!(
-        d.claims
-            .as_ref()
+        d.claims()
             .and_then(|c| c.pointer("/sub"))
             .and_then(|v| v.as_str()),
         Some("user-1")

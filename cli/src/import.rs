@@ -252,7 +252,32 @@ fn convert_provider(
                 out.insert("local_jwks".into(), parsed);
             }
             "remote_jwks" => {
-                return Err(refuse(&f(k), "remote key sets are not supported by this build yet; inline the JWKS as local_jwks"));
+                let uri = v
+                    .pointer("/http_uri/uri")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| refuse(&f("remote_jwks.http_uri.uri"), "missing"))?;
+                let cluster = v
+                    .pointer("/http_uri/cluster")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| refuse(&f("remote_jwks.http_uri.cluster"), "missing"))?;
+                let mut r = json!({"uri": uri, "cluster": cluster});
+                if let Some(t) = v.pointer("/http_uri/timeout") {
+                    r["timeout_seconds"] = json!(seconds(&f("remote_jwks.http_uri.timeout"), t)?);
+                }
+                if let Some(d) = v.get("cache_duration") {
+                    r["cache_duration_seconds"] =
+                        json!(seconds(&f("remote_jwks.cache_duration"), d)?);
+                }
+                for (rk, _) in v.as_object().into_iter().flatten() {
+                    match rk.as_str() {
+                        "http_uri" | "cache_duration" => {}
+                        "async_fetch" | "retry_policy" => warnings.push(format!(
+                            "providers.{name}.remote_jwks.{rk}: edgeward always fetches in the background with its own backoff; dropped"
+                        )),
+                        other => return Err(refuse(&f(&format!("remote_jwks.{other}")), "not supported")),
+                    }
+                }
+                out.insert("remote_jwks".into(), r);
             }
             "jwt_cache_config" => {
                 cache = Some(
@@ -297,7 +322,7 @@ fn convert_provider(
         out.insert("from_params".into(), json!(["access_token"]));
         warnings.push(format!("providers.{name}: jwt_authn also reads the access_token query parameter by default; kept — remove from_params to stop tokens in URLs"));
     }
-    if out.get("local_jwks").is_none() {
+    if out.get("local_jwks").is_none() && out.get("remote_jwks").is_none() {
         return Err(refuse(&f("local_jwks"), "a provider needs keys"));
     }
     Ok((Value::Object(out), cache))

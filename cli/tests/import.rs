@@ -85,6 +85,20 @@ typed_config:
     assert_eq!(p["token_cache"]["max_entries"], 500);
     assert_eq!(p["bypass_cors_preflight"], true);
     assert!(stderr.contains("allow_any_audience"));
+    // Remote key sets convert too.
+    let remote = r#"{"providers":{"p":{"issuer":"https://i","audiences":["a"],"remote_jwks":{"http_uri":{"uri":"https://idp.example/jwks","cluster":"idp","timeout":"2s"},"cache_duration":"300s","async_fetch":{}}}},"rules":[{"match":{"prefix":"/"},"requires":{"provider_name":"p"}}]}"#;
+    let out = import(&dir, "remote.json", remote);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        p["providers"]["p"]["remote_jwks"],
+        serde_json::json!({"uri": "https://idp.example/jwks", "cluster": "idp", "timeout_seconds": 2, "cache_duration_seconds": 300})
+    );
     assert!(stderr.contains("unverified"));
 }
 
@@ -93,8 +107,8 @@ fn refuses_what_it_cannot_express_naming_the_field() {
     let dir = tmp("refuse");
     for (text, field) in [
         (
-            r#"{"providers":{"p":{"issuer":"i","remote_jwks":{"http_uri":{"uri":"https://x/jwks","cluster":"c","timeout":"1s"}}}}}"#,
-            "providers.p.remote_jwks",
+            r#"{"providers":{"p":{"issuer":"i","remote_jwks":{"http_uri":{"uri":"https://x/jwks","cluster":"c"},"jwks_fetch_bogus":1}}}}"#,
+            "providers.p.remote_jwks.jwks_fetch_bogus",
         ),
         (
             &*format!(

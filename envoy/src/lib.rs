@@ -69,6 +69,8 @@ struct Shared {
     metrics: Rc<Metrics>,
     /// HTTP contexts paused until a first key set arrives: (context id, since).
     waiters: Vec<(u32, i64)>,
+    /// Some rule keys on the Envoy route name.
+    uses_routes: bool,
 }
 
 impl Shared {
@@ -274,12 +276,14 @@ impl RootContext for Root {
         );
         let cache =
             (policy.token_cache.max_entries > 0).then(|| TokenCache::new(policy.token_cache));
+        let uses_routes = policy.rules.iter().any(|r| r.route.is_some());
         self.shared = Some(Rc::new(RefCell::new(Shared {
             policy: Rc::new(policy),
             remotes,
             cache,
             metrics,
             waiters: Vec::new(),
+            uses_routes,
         })));
         self.on_tick();
         true
@@ -321,7 +325,15 @@ impl RootContext for Root {
                     policy = Rc::new(policy.with_keys(r.provider, None));
                 }
                 metrics.jwks_age(&name, r.lifecycle.age(now));
-                if let Some(reason) = r.lifecycle.poll(now) {
+                let failures = r.lifecycle.failures();
+                let poll = r.lifecycle.poll(now);
+                if r.lifecycle.failures() > failures {
+                    // The lifecycle gave up on the fetch in flight (timeout): forget its token
+                    // so a late answer is ignored, and count the failure once.
+                    r.in_flight = None;
+                    metrics.jwks_fetch(&name, false);
+                }
+                if let Some(reason) = poll {
                     let cluster = remote.cluster.as_deref().unwrap_or("");
                     let headers = vec![
                         (":method", "GET"),
@@ -356,6 +368,7 @@ impl RootContext for Root {
             s.policy = policy;
             if let Some(c) = s.cache.as_mut() {
                 c.sweep(now);
+                metrics.cache(c);
             }
         }
         self.release_waiters(&shared, now, true);
@@ -452,13 +465,19 @@ fn process_request(shared: &Rc<RefCell<Shared>>, now: i64) -> Action {
             .flatten()
             .map(|b| String::from_utf8_lossy(&b).into_owned())
     };
-    let client = property(vec!["source", "address"]);
-    let route = property(vec!["xds", "route_name"]);
+    // Host properties cost a lookup each: read the route name only when a rule keys on it.
+    // (No policy feature reads the client address yet, so it is not fetched.)
+    let uses_routes = shared.try_borrow().is_ok_and(|s| s.uses_routes);
+    let route = if uses_routes {
+        property(vec!["xds", "route_name"])
+    } else {
+        None
+    };
     let request = Request {
         method,
         path,
         headers: &headers,
-        client_addr: client.as_deref(),
+        client_addr: None,
         route: route.as_deref(),
         now,
     };
@@ -468,9 +487,6 @@ fn process_request(shared: &Rc<RefCell<Shared>>, now: i64) -> Action {
     let policy = Rc::clone(&s.policy);
     let d = decide_with_cache(&policy, &request, s.cache.as_mut());
     s.metrics.record(&d);
-    if let Some(c) = &s.cache {
-        s.metrics.cache(c);
-    }
     // An unknown kid from a remote provider may mean the IdP rotated: ask for a refetch
     // (rate-limited by the lifecycle); this request is answered now, never queued.
     if d.reason == Some(Reason::KeyNotFound) {
