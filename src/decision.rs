@@ -540,22 +540,7 @@ fn evaluate(
             d
         }
         Outcome::Allow(accepted) => {
-            let mut d = Decision {
-                allow: true,
-                status: 200,
-                reason: None,
-                detail: "",
-                rule: Some(rule_index),
-                provider: None,
-                set_headers: Vec::new(),
-                remove_headers: policy.output_headers.clone(),
-                response_headers: Vec::new(),
-                body: String::new(),
-                accepted: None,
-                dropped_headers: Vec::new(),
-                fingerprint: None,
-                reported: false,
-            };
+            let mut d = allow_without_token(policy, rule_index);
             for i in accepted {
                 let (Some(p), Some(Some(Ok(acc))), Some(Some(Found::One { source, .. }))) =
                     (policy.providers.get(i), ev.verified.get(i), ev.found.get(i))

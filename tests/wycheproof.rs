@@ -49,6 +49,15 @@ fn key_from_jwk(jwk: &str, alg: Alg) -> Option<edgeward::jwk::Key> {
     jwk::parse_jwk(&v, AlgSet::one(alg), Origin::Local).ok()
 }
 
+fn rsa_key(n: &[u8], e: &[u8], alg: Alg) -> Option<edgeward::jwk::Key> {
+    let jwk = format!(
+        r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#,
+        b64::encode(strip(n)),
+        b64::encode(strip(e))
+    );
+    key_from_jwk(&jwk, alg)
+}
+
 fn strip(b: &[u8]) -> &[u8] {
     let z = b.iter().take_while(|x| **x == 0).count();
     &b[z.min(b.len().saturating_sub(1))..]
@@ -73,12 +82,7 @@ fn rsa_pkcs1_v15() {
             let Some(alg) = sha_alg(g.hash, [Alg::RS256, Alg::RS384, Alg::RS512]) else {
                 continue;
             };
-            let jwk = format!(
-                r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#,
-                b64::encode(strip(&g.key.n)),
-                b64::encode(strip(&g.key.e))
-            );
-            let Some(key) = key_from_jwk(&jwk, alg) else {
+            let Some(key) = rsa_key(&g.key.n, &g.key.e, alg) else {
                 t.skipped_keys += 1;
                 continue;
             };
@@ -111,12 +115,7 @@ fn rsa_pss() {
                 skipped_groups += 1;
                 continue;
             }
-            let jwk = format!(
-                r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#,
-                b64::encode(strip(&g.key.n)),
-                b64::encode(strip(&g.key.e))
-            );
-            let Some(key) = key_from_jwk(&jwk, alg) else {
+            let Some(key) = rsa_key(&g.key.n, &g.key.e, alg) else {
                 t.skipped_keys += 1;
                 continue;
             };
