@@ -500,7 +500,27 @@ fn process_request(shared: &Rc<RefCell<Shared>>, now: i64) -> Action {
     apply(&d)
 }
 
+/// Exposes the verdict to later filters and the access log as filter state
+/// (`%FILTER_STATE(wasm.edgeward_verdict:PLAIN)%`, `wasm.edgeward_reason`,
+/// `wasm.edgeward_provider`). Values are fixed words, reason codes and policy names — never
+/// token content.
+fn publish(d: &Decision) {
+    let verdict: &[u8] = match (d.allow, d.reported) {
+        (true, true) => b"report",
+        (true, false) => b"allow",
+        (false, _) => b"deny",
+    };
+    let _ = hostcalls::set_property(vec!["edgeward_verdict"], Some(verdict));
+    if let Some(r) = d.reason {
+        let _ = hostcalls::set_property(vec!["edgeward_reason"], Some(r.code().as_bytes()));
+    }
+    if let Some(p) = &d.provider {
+        let _ = hostcalls::set_property(vec!["edgeward_provider"], Some(p.as_bytes()));
+    }
+}
+
 fn apply(d: &Decision) -> Action {
+    publish(d);
     for h in &d.remove_headers {
         let _ = hostcalls::set_map_value(MapType::HttpRequestHeaders, h, None);
     }

@@ -258,3 +258,31 @@ def test_cache_report_mode_cors_and_route_names(tmp_path):
         pre = [("origin", "https://app.test"), ("access-control-request-method", "POST")]
         assert e.request("/x", pre, method="OPTIONS")[0] == 200
         assert e.request("/x", pre[:1], method="OPTIONS")[0] == 401
+
+
+def test_verdict_reaches_the_access_log(tmp_path):
+    log_path = tmp_path / "access.log"
+    fmt = "%RESPONSE_CODE% %FILTER_STATE(wasm.edgeward_verdict:PLAIN)% %FILTER_STATE(wasm.edgeward_reason:PLAIN)% %FILTER_STATE(wasm.edgeward_provider:PLAIN)%\\n"
+    with open(os.path.join(os.path.dirname(WASM), "..", "envoy.yaml")) as f:
+        template = f.read().replace(
+            "          stat_prefix: ingress\n",
+            "          stat_prefix: ingress\n"
+            "          access_log:\n"
+            "          - name: envoy.access_loggers.file\n"
+            "            typed_config:\n"
+            '              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog\n'
+            f"              path: {log_path}\n"
+            f'              log_format: {{text_format_source: {{inline_string: "{fmt}"}}}}\n')
+    tpl = tmp_path / "envoy.yaml"
+    tpl.write_text(template)
+    with Envoy(policy(), template=str(tpl)) as e:
+        e.request("/x")
+        e.request("/x", bearer(KEYS.token()))
+        e.request("/x", bearer(KEYS.token(exp=now() - 300)))
+        deadline = time.time() + 5
+        while time.time() < deadline and (not log_path.exists() or len(log_path.read_text().splitlines()) < 3):
+            time.sleep(0.1)
+    lines = log_path.read_text().splitlines()
+    assert lines[0] == "401 deny token_missing idp", lines
+    assert lines[1] == "200 allow - idp", lines
+    assert lines[2] == "401 deny token_expired idp", lines
