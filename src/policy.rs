@@ -114,6 +114,10 @@ pub struct ProviderDoc {
     /// A JWK set fetched in the background by the host (never per request).
     #[serde(default)]
     pub remote_jwks: Option<RemoteJwksDoc>,
+    /// HMAC secrets read from the host's environment at load time, so they never appear in
+    /// the configuration (Envoy: `vm_config.environment_variables`).
+    #[serde(default)]
+    pub secrets_from_env: Vec<EnvSecretDoc>,
     /// Clock skew for `exp`/`nbf`/`iat` (0 to 300).
     #[serde(default = "default_skew")]
     pub clock_skew_seconds: i64,
@@ -156,6 +160,19 @@ pub struct ProviderDoc {
     /// Token size cap in bytes (default 8192, at most 65536).
     #[serde(default)]
     pub max_token_bytes: Option<usize>,
+}
+
+/// An HMAC secret taken from an environment variable (base64url, no padding).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvSecretDoc {
+    /// The variable's name.
+    pub env: String,
+    /// `HS256`, `HS384` or `HS512`.
+    pub alg: String,
+    /// The key id tokens name, if any.
+    #[serde(default)]
+    pub kid: Option<String>,
 }
 
 /// Where and how often a host fetches a provider's key set.
@@ -518,6 +535,18 @@ impl Policy {
     /// unknown fields, wrong types, an unsupported version, bad keys, unknown providers, a rule
     /// list without a final catch-all.
     pub fn from_json(bytes: &[u8]) -> Result<Policy, PolicyError> {
+        Policy::from_json_with_env(bytes, &|_| None)
+    }
+
+    /// As [`Policy::from_json`], resolving `secrets_from_env` through `env` (the host's
+    /// environment; the core reads none itself).
+    ///
+    /// # Errors
+    /// As [`Policy::from_json`], and a missing or malformed secret variable.
+    pub fn from_json_with_env(
+        bytes: &[u8],
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Policy, PolicyError> {
         let raw = json::parse(bytes, &Limits::POLICY).map_err(|e| err("", e.to_string()))?;
         let version = raw.as_object().and_then(|o| o.get("version"));
         match version {
@@ -531,8 +560,18 @@ impl Policy {
             None => return Err(err("version", "missing (this build reads 1)")),
         }
         let doc: PolicyDoc = serde_json::from_slice(bytes).map_err(|e| err("", e.to_string()))?;
-        let mut policy = Policy::compile(&doc)?;
-        let digest = <sha2::Sha256 as sha2::Digest>::digest(bytes);
+        let mut policy = Policy::compile(&doc, env)?;
+        // The generation covers resolved secrets too, so a changed secret never meets a
+        // cache entry verified under the old one.
+        let mut h = <sha2::Sha256 as sha2::Digest>::new();
+        sha2::Digest::update(&mut h, bytes);
+        for p in doc.providers.values() {
+            for s in &p.secrets_from_env {
+                sha2::Digest::update(&mut h, [0]);
+                sha2::Digest::update(&mut h, env(&s.env).unwrap_or_default().as_bytes());
+            }
+        }
+        let digest = sha2::Digest::finalize(h);
         let mut g = [0u8; 8];
         g.copy_from_slice(digest.get(..8).unwrap_or(&[0u8; 8]));
         policy.generation = u64::from_be_bytes(g);
@@ -540,7 +579,10 @@ impl Policy {
     }
 
     /// Compiles a parsed document (the caller sets `generation`).
-    fn compile(doc: &PolicyDoc) -> Result<Policy, PolicyError> {
+    fn compile(
+        doc: &PolicyDoc,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Policy, PolicyError> {
         if doc.version != VERSION {
             return Err(err(
                 "version",
@@ -562,7 +604,7 @@ impl Policy {
         let mut providers = Vec::new();
         let mut output_headers: Vec<String> = Vec::new();
         for (name, p) in &doc.providers {
-            let prov = compile_provider(name, p, multi)?;
+            let prov = compile_provider(name, p, multi, env)?;
             for h in prov
                 .claim_to_headers
                 .iter()
@@ -746,7 +788,12 @@ impl Policy {
     }
 }
 
-fn compile_provider(name: &str, p: &ProviderDoc, multi: bool) -> Result<Provider, PolicyError> {
+fn compile_provider(
+    name: &str,
+    p: &ProviderDoc,
+    multi: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Provider, PolicyError> {
     let f = |field: &str| format!("providers.{name}.{field}");
     if name.is_empty()
         || !name
@@ -789,7 +836,44 @@ fn compile_provider(name: &str, p: &ProviderDoc, multi: bool) -> Result<Provider
             set
         }
     };
-    let (keys, remote) = match (&p.local_jwks, &p.remote_jwks) {
+    let mut env_keys = Vec::new();
+    for (i, s) in p.secrets_from_env.iter().enumerate() {
+        let field = f(&format!("secrets_from_env[{i}]"));
+        if !matches!(s.alg.as_str(), "HS256" | "HS384" | "HS512") {
+            return Err(err(field, "alg must be HS256, HS384 or HS512"));
+        }
+        let Some(k) = env(&s.env) else {
+            return Err(err(
+                field,
+                format!("environment variable {} is not set", s.env),
+            ));
+        };
+        if crate::b64::decode(k.trim()).is_err() {
+            return Err(err(field, format!("{} is not unpadded base64url", s.env)));
+        }
+        let mut jwk = serde_json::Map::new();
+        jwk.insert("kty".into(), "oct".into());
+        jwk.insert("k".into(), k.trim().into());
+        jwk.insert("alg".into(), s.alg.clone().into());
+        if let Some(kid) = &s.kid {
+            jwk.insert("kid".into(), kid.clone().into());
+        }
+        env_keys.push(serde_json::Value::Object(jwk));
+    }
+    let local = match (&p.local_jwks, env_keys.is_empty()) {
+        (Some(v), true) => Some(v.clone()),
+        (Some(v), false) => {
+            let mut v = v.clone();
+            match v.get_mut("keys").and_then(serde_json::Value::as_array_mut) {
+                Some(keys) => keys.extend(env_keys),
+                None => return Err(err(f("local_jwks"), "not an object with a \"keys\" array")),
+            }
+            Some(v)
+        }
+        (None, false) => Some(serde_json::json!({ "keys": env_keys })),
+        (None, true) => None,
+    };
+    let (keys, remote) = match (&local, &p.remote_jwks) {
         (Some(v), None) => {
             let value = to_value(&f("local_jwks"), v)?;
             let keys = KeySet::from_value(&value, algorithms, Origin::Local)

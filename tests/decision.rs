@@ -565,3 +565,41 @@ fn report_mode_cors_bypass_and_route_names() {
         .to_string()
         .contains("catch-all"));
 }
+
+#[test]
+fn hmac_secrets_from_the_host_environment() {
+    let secret = [7u8; 32];
+    let encoded = edgeward::b64::encode(&secret);
+    let doc = json!({"version": 1, "providers": {"svc": {"issuer": ISS, "audiences": ["api"],
+        "secrets_from_env": [{"env": "SVC_HS256", "alg": "HS256", "kid": "s1"}]}},
+        "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "svc"}}]})
+    .to_string();
+    let env = |name: &str| (name == "SVC_HS256").then(|| encoded.clone());
+    let p = Policy::from_json_with_env(doc.as_bytes(), &env).unwrap();
+    let header = json!({"alg": "HS256", "kid": "s1"}).to_string();
+    let input = format!(
+        "{}.{}",
+        edgeward::b64::encode(header.as_bytes()),
+        edgeward::b64::encode(good_claims().to_string().as_bytes())
+    );
+    let tag = edgeward::jwa::hmac_sign(Alg::HS256, &secret, input.as_bytes()).unwrap();
+    let t = format!("{input}.{}", edgeward::b64::encode(&tag));
+    assert!(run(&p, "GET", "/", &[("authorization", &bearer(&t))]).allow);
+    // Unset, malformed or too short: the policy does not load, naming the variable.
+    let e = Policy::from_json(doc.as_bytes()).unwrap_err().to_string();
+    assert!(e.contains("SVC_HS256 is not set"), "{e}");
+    let bad = |_: &str| Some("not base64!".to_string());
+    assert!(Policy::from_json_with_env(doc.as_bytes(), &bad)
+        .unwrap_err()
+        .to_string()
+        .contains("base64url"));
+    let short = |_: &str| Some(edgeward::b64::encode(&[1u8; 8]));
+    assert!(Policy::from_json_with_env(doc.as_bytes(), &short)
+        .unwrap_err()
+        .to_string()
+        .contains("short_secret"));
+    // A different secret is a different policy generation (no cache entry carries over).
+    let other = |_: &str| Some(edgeward::b64::encode(&[9u8; 32]));
+    let q = Policy::from_json_with_env(doc.as_bytes(), &other).unwrap();
+    assert_ne!(p.generation, q.generation);
+}

@@ -53,7 +53,8 @@ fn run(args: &[String]) -> Result<u8, Fail> {
 
 fn load_policy(path: &str) -> Result<Policy, Fail> {
     let bytes = std::fs::read(path).map_err(|e| Fail(format!("{path}: {e}")))?;
-    Policy::from_json(&bytes).map_err(|e| Fail(format!("{path}: {e}")))
+    Policy::from_json_with_env(&bytes, &|name| std::env::var(name).ok())
+        .map_err(|e| Fail(format!("{path}: {e}")))
 }
 
 fn now_seconds() -> i64 {

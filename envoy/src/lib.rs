@@ -222,7 +222,9 @@ impl RootContext for Root {
             );
             return false;
         };
-        let policy = match Policy::from_json(&config) {
+        // HMAC secrets may come from the VM's environment (vm_config.environment_variables),
+        // so they stay out of the configuration that /config_dump shows.
+        let policy = match Policy::from_json_with_env(&config, &|name| std::env::var(name).ok()) {
             Ok(p) => p,
             Err(e) => {
                 // Returning false makes Envoy refuse the configuration: fail closed.

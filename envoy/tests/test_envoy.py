@@ -286,3 +286,35 @@ def test_verdict_reaches_the_access_log(tmp_path):
     assert lines[0] == "401 deny token_missing idp", lines
     assert lines[1] == "200 allow - idp", lines
     assert lines[2] == "401 deny token_expired idp", lines
+
+
+def test_hmac_secret_from_vm_environment_stays_out_of_config_dump(tmp_path):
+    secret = os.urandom(32)
+    encoded = jwt.utils.base64url_encode(secret).decode()
+    p = {"version": 1, "providers": {"svc": {"issuer": ISS, "audiences": ["api"],
+         "secrets_from_env": [{"env": "EDGEWARD_SVC_SECRET", "alg": "HS256", "kid": "svc"}]}},
+         "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "svc"}}]}
+    with open(os.path.join(os.path.dirname(WASM), "..", "envoy.yaml")) as f:
+        template = f.read().replace(
+            "                  vm_id: edgeward\n",
+            "                  vm_id: edgeward\n"
+            "                  environment_variables:\n"
+            "                    host_env_keys: [EDGEWARD_SVC_SECRET]\n")
+    tpl = tmp_path / "envoy.yaml"
+    tpl.write_text(template)
+    os.environ["EDGEWARD_SVC_SECRET"] = encoded
+    try:
+        with Envoy(p, template=str(tpl)) as e:
+            t = jwt.encode({"iss": ISS, "aud": "api", "exp": now() + 60}, secret, algorithm="HS256",
+                           headers={"kid": "svc"})
+            assert e.request("/x", bearer(t))[0] == 200
+            forged = jwt.encode({"iss": ISS, "aud": "api", "exp": now() + 60}, b"x" * 32, algorithm="HS256",
+                                headers={"kid": "svc"})
+            assert e.request("/x", bearer(forged))[2] == b"signature_invalid"
+            import http.client
+            c = http.client.HTTPConnection("127.0.0.1", e.admin, timeout=5)
+            c.request("GET", "/config_dump")
+            dump = c.getresponse().read().decode()
+            assert encoded not in dump
+    finally:
+        del os.environ["EDGEWARD_SVC_SECRET"]
