@@ -151,6 +151,9 @@ impl Lifecycle {
 
     /// A fetch returned a usable set.
     pub fn on_success(&mut self, now: i64) {
+        // A set fetched now (by this host or, in Envoy, by another worker) answers any pending
+        // unknown-kid question too.
+        self.kid_refetch_pending = false;
         self.fetched_at = Some(now);
         self.in_flight_since = None;
         self.failures = 0;
@@ -257,6 +260,17 @@ mod tests {
         assert_eq!(l.poll(20), None);
         assert!(l.on_unknown_kid(41));
         assert_eq!(l.poll(41), Some(FetchReason::UnknownKid));
+    }
+
+    #[test]
+    fn a_fresh_set_answers_a_pending_unknown_kid() {
+        let mut l = Lifecycle::new(cfg());
+        assert_eq!(l.poll(0), Some(FetchReason::Initial));
+        l.on_success(0);
+        assert!(l.on_unknown_kid(10));
+        // Another worker's fetch lands before this one polls: no second fetch.
+        l.on_success(10);
+        assert_eq!(l.poll(10), None);
     }
 
     #[test]

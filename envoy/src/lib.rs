@@ -29,6 +29,7 @@ use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType};
 
 mod metrics;
+mod shared;
 use metrics::Metrics;
 
 proxy_wasm::main! {{
@@ -58,6 +59,10 @@ struct Remote {
     provider: usize,
     lifecycle: Lifecycle,
     in_flight: Option<u32>,
+    /// Shared-data keys for this provider's set and fetch lease.
+    keys: shared::Keys,
+    /// The shared set version this VM last installed.
+    seen: Option<u32>,
 }
 
 /// State shared by the root context and the HTTP contexts of one worker VM.
@@ -71,6 +76,10 @@ struct Shared {
     waiters: Vec<(u32, i64)>,
     /// Some rule keys on the Envoy route name.
     uses_routes: bool,
+    /// This VM's random id (fetch lease owner, log correlation).
+    vm: u64,
+    /// Whether this VM has logged that it serves requests.
+    announced: bool,
 }
 
 impl Shared {
@@ -146,9 +155,19 @@ impl Context for Root {
                         ),
                     );
                     s.policy = Rc::new(s.policy.with_keys(provider, Some(keys)));
+                    let vm = s.vm;
                     if let Some(r) = s.remotes.get_mut(ri) {
                         r.in_flight = None;
                         r.lifecycle.on_success(now);
+                        // Every other worker VM picks the same bytes up on its next tick.
+                        if let Some(b) =
+                            hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size)
+                                .ok()
+                                .flatten()
+                        {
+                            r.seen = shared::publish(&r.keys.jwks, now, &b);
+                        }
+                        shared::release(&r.keys.lease, vm);
                     }
                     s.metrics.jwks_fetch(&name, true);
                 }
@@ -158,9 +177,11 @@ impl Context for Root {
                         LogLevel::Warn,
                         &format!("edgeward: provider {name}: key set fetch failed: {e}"),
                     );
+                    let vm = s.vm;
                     if let Some(r) = s.remotes.get_mut(ri) {
                         r.in_flight = None;
                         r.lifecycle.on_failure(now);
+                        shared::release(&r.keys.lease, vm);
                     }
                     s.metrics.jwks_fetch(&name, false);
                 }
@@ -246,6 +267,8 @@ impl RootContext for Root {
                     provider: i,
                     lifecycle: Lifecycle::new(r.lifecycle),
                     in_flight: None,
+                    keys: shared::Keys::new(policy.generation, &p.name),
+                    seen: None,
                 })
             })
             .collect();
@@ -286,6 +309,8 @@ impl RootContext for Root {
             metrics,
             waiters: Vec::new(),
             uses_routes,
+            vm: shared::vm_id(),
+            announced: false,
         })));
         self.on_tick();
         true
@@ -299,6 +324,7 @@ impl RootContext for Root {
         if let Ok(mut s) = shared.try_borrow_mut() {
             let mut policy = Rc::clone(&s.policy);
             let metrics = Rc::clone(&s.metrics);
+            let vm = s.vm;
             for r in &mut s.remotes {
                 let Some(remote) = policy
                     .providers
@@ -312,6 +338,18 @@ impl RootContext for Root {
                     .get(r.provider)
                     .map_or("?", |p| p.name.as_str())
                     .to_string();
+                // A set another worker VM fetched: install the same bytes.
+                if let Some((cas, fetched_at, body)) = shared::read(&r.keys.jwks) {
+                    if r.seen != Some(cas) {
+                        r.seen = Some(cas);
+                        if let Ok(keys) = policy.parse_fetched_keys(r.provider, &body) {
+                            policy = Rc::new(policy.with_keys(r.provider, Some(keys)));
+                            r.lifecycle.on_success(fetched_at);
+                            r.in_flight = None;
+                            log(LogLevel::Debug, &format!("edgeward: provider {name}: key set from shared data (vm {vm:016x})"));
+                        }
+                    }
+                }
                 // Expire a set that is stale beyond max_stale: its tokens get jwks_unavailable.
                 let available = policy
                     .providers
@@ -335,7 +373,16 @@ impl RootContext for Root {
                     r.in_flight = None;
                     metrics.jwks_fetch(&name, false);
                 }
-                if let Some(reason) = poll {
+                // One VM fetches: the one that takes the lease. The others keep waiting (their
+                // lifecycle counts the fetch as in flight) and install the shared result.
+                let leased = poll.is_some()
+                    && shared::try_lease(
+                        &r.keys.lease,
+                        vm,
+                        now,
+                        remote.lifecycle.fetch_timeout.saturating_add(1),
+                    );
+                if let (Some(reason), true) = (poll, leased) {
                     let cluster = remote.cluster.as_deref().unwrap_or("");
                     let headers = vec![
                         (":method", "GET"),
@@ -363,6 +410,7 @@ impl RootContext for Root {
                             );
                             r.lifecycle.on_failure(now);
                             metrics.jwks_fetch(&name, false);
+                            shared::release(&r.keys.lease, vm);
                         }
                     }
                 }
@@ -373,7 +421,7 @@ impl RootContext for Root {
                 metrics.cache(c);
             }
         }
-        self.release_waiters(&shared, now, true);
+        self.release_waiters(&shared, now, false);
     }
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
@@ -486,6 +534,13 @@ fn process_request(shared: &Rc<RefCell<Shared>>, now: i64) -> Action {
     let Ok(mut s) = shared.try_borrow_mut() else {
         return deny_with(500, Reason::ConfigInvalid);
     };
+    if !s.announced {
+        s.announced = true;
+        log(
+            LogLevel::Info,
+            &format!("edgeward: vm {:016x} serving requests", s.vm),
+        );
+    }
     let policy = Rc::clone(&s.policy);
     let d = decide_with_cache(&policy, &request, s.cache.as_mut());
     s.metrics.record(&d);

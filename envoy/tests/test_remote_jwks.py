@@ -2,6 +2,7 @@
 local JWK-set server; no fetch per request. Every server and Envoy is stopped by its test."""
 import json
 import os
+import re
 import threading
 import time
 
@@ -160,14 +161,22 @@ def test_cve_2025_64527_shape_allow_missing_or_failed_failed_fetch_many_tokens(t
         server.stop()
 
 
-def test_concurrency_two_workers_serve_with_remote_keys(tmp_path, keys):
+def test_concurrency_two_workers_one_fetch(tmp_path, keys):
     server = JwksServer({"keys": [jwk(keys["a"], "a")]})
     e = start(tmp_path, server, remote_policy(server.port), concurrency=2)
     try:
         good = bearer(tok(keys, "a"))
-        assert [e.request("/x", good)[0] for _ in range(40)] == [200] * 40
-        # Each worker VM fetches its own copy for now (shared-data lease: not yet).
-        assert 1 <= server.hits <= 4
+        assert [e.request("/x", good)[0] for _ in range(60)] == [200] * 60
+        # One VM took the lease and fetched; the others installed the shared bytes.
+        assert server.hits == 1, server.hits
+        # Both workers served requests (each VM logs once when it first serves).
+        vms = set(re.findall(r"edgeward: vm ([0-9a-f]{16}) serving requests", e.logs()))
+        assert len(vms) >= 2, vms
+        # A rotation seen by one worker reaches all of them with one more fetch.
+        server.doc = {"keys": [jwk(keys["a"], "a"), jwk(keys["b"], "b")]}
+        assert e.request("/x", bearer(tok(keys, "b")))[2] == b"key_not_found"
+        assert wait_for(lambda: all(e.request("/x", bearer(tok(keys, "b")))[0] == 200 for _ in range(10)))
+        assert server.hits == 2, server.hits
     finally:
         e.stop()
         server.stop()
