@@ -189,6 +189,45 @@ impl Lifecycle {
     }
 }
 
+/// Reads an OIDC  discovery document and returns the path of its `jwks_uri`.
+///
+/// # Errors
+/// A short reason when the document is not bounded JSON, its `issuer` differs from the
+/// provider's (exactly, as OIDC Discovery 1.0 section 4.3 requires), or `jwks_uri` is
+/// missing or points at another scheme or host (no cross-host hops: the host fetches through
+/// the same route it used for discovery).
+pub fn jwks_path_from_discovery(
+    doc: &[u8],
+    issuer: &str,
+    scheme: &str,
+    authority: &str,
+) -> Result<alloc::string::String, &'static str> {
+    use crate::json::{self, Limits, Value};
+    let v =
+        json::parse(doc, &Limits::JWKS).map_err(|_| "discovery document is not bounded JSON")?;
+    let Some(Value::Object(o)) = Some(&v) else {
+        return Err("discovery document is not an object");
+    };
+    if o.get_str("issuer") != Some(issuer) {
+        return Err("discovery issuer differs from the configured issuer");
+    }
+    let uri = o
+        .get_str("jwks_uri")
+        .ok_or("discovery document has no jwks_uri")?;
+    let (s, rest) = uri.split_once("://").ok_or("jwks_uri is not absolute")?;
+    let (auth, path) = match rest.find('/') {
+        Some(i) => (rest.get(..i).unwrap_or(""), rest.get(i..).unwrap_or("/")),
+        None => (rest, "/"),
+    };
+    if s != scheme || !auth.eq_ignore_ascii_case(authority) {
+        return Err("jwks_uri is on another scheme or host");
+    }
+    if path.contains('#') || !path.bytes().all(|b| (0x21..0x7f).contains(&b)) {
+        return Err("jwks_uri path is not plain");
+    }
+    Ok(alloc::string::String::from(path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,6 +299,46 @@ mod tests {
         assert_eq!(l.poll(20), None);
         assert!(l.on_unknown_kid(41));
         assert_eq!(l.poll(41), Some(FetchReason::UnknownKid));
+    }
+
+    #[test]
+    fn discovery_documents() {
+        let ok = br#"{"issuer":"https://idp.example","jwks_uri":"https://idp.example/keys?v=1"}"#;
+        assert_eq!(
+            jwks_path_from_discovery(ok, "https://idp.example", "https", "idp.example").as_deref(),
+            Ok("/keys?v=1")
+        );
+        let other_issuer =
+            br#"{"issuer":"https://evil.example","jwks_uri":"https://idp.example/keys"}"#;
+        assert!(jwks_path_from_discovery(
+            other_issuer,
+            "https://idp.example",
+            "https",
+            "idp.example"
+        )
+        .is_err());
+        let other_host =
+            br#"{"issuer":"https://idp.example","jwks_uri":"https://evil.example/keys"}"#;
+        assert!(jwks_path_from_discovery(
+            other_host,
+            "https://idp.example",
+            "https",
+            "idp.example"
+        )
+        .is_err());
+        let downgrade = br#"{"issuer":"https://idp.example","jwks_uri":"http://idp.example/keys"}"#;
+        assert!(
+            jwks_path_from_discovery(downgrade, "https://idp.example", "https", "idp.example")
+                .is_err()
+        );
+        let dup =
+            br#"{"issuer":"https://idp.example","issuer":"x","jwks_uri":"https://idp.example/k"}"#;
+        assert!(
+            jwks_path_from_discovery(dup, "https://idp.example", "https", "idp.example").is_err()
+        );
+        assert!(
+            jwks_path_from_discovery(b"[]", "https://idp.example", "https", "idp.example").is_err()
+        );
     }
 
     #[test]

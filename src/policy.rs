@@ -179,8 +179,15 @@ pub struct EnvSecretDoc {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RemoteJwksDoc {
-    /// `https://` URL of the JWK set (`http://` only to loopback, for tests).
-    pub uri: String,
+    /// `https://` URL of the JWK set (`http://` only to loopback, for tests). Omit it with
+    /// `oidc_discovery`.
+    #[serde(default)]
+    pub uri: Option<String>,
+    /// Find the set through OIDC discovery: `<issuer>/.well-known/openid-configuration`
+    /// gives `jwks_uri`; the document's `issuer` must equal the provider's, and `jwks_uri` must be
+    /// on the same scheme and host (the same cluster reaches both).
+    #[serde(default)]
+    pub oidc_discovery: bool,
     /// Envoy: the cluster that reaches the URI's host. Other hosts ignore it.
     #[serde(default)]
     pub cluster: Option<String>,
@@ -227,6 +234,8 @@ pub struct RemoteJwks {
     pub cluster: Option<String>,
     /// Lifecycle timings.
     pub lifecycle: crate::jwks::LifecycleConfig,
+    /// `path` is the discovery document, and the set's path comes from its `jwks_uri`.
+    pub discovery: bool,
 }
 
 /// A subject matcher.
@@ -882,7 +891,7 @@ fn compile_provider(
         }
         (None, Some(r)) => (
             KeySet::default(),
-            Some(compile_remote(&f("remote_jwks"), r)?),
+            Some(compile_remote(p.issuer.as_deref(), &f("remote_jwks"), r)?),
         ),
         (Some(_), Some(_)) => {
             return Err(err(
@@ -1034,9 +1043,30 @@ fn compile_provider(
     })
 }
 
-fn compile_remote(field: &str, r: &RemoteJwksDoc) -> Result<RemoteJwks, PolicyError> {
-    let (scheme, rest) = r
-        .uri
+fn compile_remote(
+    issuer: Option<&str>,
+    field: &str,
+    r: &RemoteJwksDoc,
+) -> Result<RemoteJwks, PolicyError> {
+    let uri = match (&r.uri, r.oidc_discovery, issuer) {
+        (Some(u), false, _) => u.clone(),
+        (None, true, Some(iss)) => {
+            format!(
+                "{}/.well-known/openid-configuration",
+                iss.trim_end_matches('/')
+            )
+        }
+        (None, true, None) => {
+            return Err(err(
+                format!("{field}.oidc_discovery"),
+                "needs the provider's issuer",
+            ))
+        }
+        (Some(_), true, _) | (None, false, _) => {
+            return Err(err(field, "exactly one of uri or oidc_discovery: true"))
+        }
+    };
+    let (scheme, rest) = uri
         .split_once("://")
         .ok_or_else(|| err(format!("{field}.uri"), "an absolute https:// URL"))?;
     let (authority, path) = match rest.find('/') {
@@ -1085,7 +1115,8 @@ fn compile_remote(field: &str, r: &RemoteJwksDoc) -> Result<RemoteJwks, PolicyEr
         }
     }
     Ok(RemoteJwks {
-        uri: r.uri.clone(),
+        discovery: r.oidc_discovery,
+        uri: uri.clone(),
         scheme: String::from(scheme),
         authority: String::from(authority),
         path: String::from(path),

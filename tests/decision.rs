@@ -603,3 +603,79 @@ fn hmac_secrets_from_the_host_environment() {
     let q = Policy::from_json_with_env(doc.as_bytes(), &other).unwrap();
     assert_ne!(p.generation, q.generation);
 }
+
+#[test]
+fn remote_key_set_configuration_is_checked() {
+    let load = |remote: Value, issuer: Option<&str>| {
+        let mut p = json!({"audiences": ["api"], "remote_jwks": remote});
+        if let Some(i) = issuer {
+            p["issuer"] = json!(i);
+        }
+        let doc = json!({"version": 1, "providers": {"r": p},
+            "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "r"}}]});
+        Policy::from_json(doc.to_string().as_bytes())
+            .map(|p| p.providers[0].remote.clone().unwrap())
+    };
+    let ok = load(
+        json!({"uri": "https://idp.example/jwks", "cluster": "idp"}),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        (ok.authority.as_str(), ok.path.as_str(), ok.discovery),
+        ("idp.example", "/jwks", false)
+    );
+    let d = load(
+        json!({"oidc_discovery": true, "cluster": "idp"}),
+        Some("https://idp.example/"),
+    )
+    .unwrap();
+    assert_eq!(d.path, "/.well-known/openid-configuration");
+    assert!(d.discovery);
+    for (remote, issuer, want) in [
+        (
+            json!({"oidc_discovery": true}),
+            None,
+            "needs the provider's issuer",
+        ),
+        (
+            json!({"uri": "https://a/b", "oidc_discovery": true}),
+            Some("https://a"),
+            "exactly one",
+        ),
+        (json!({"uri": "http://idp.example/jwks"}), None, "https"),
+        (
+            json!({"uri": "https://idp.example/jwks", "cache_duration_seconds": 1}),
+            None,
+            "cache_duration_seconds",
+        ),
+    ] {
+        let e = load(remote, issuer).unwrap_err().to_string();
+        assert!(e.contains(want), "{want}: {e}");
+    }
+    // Plain http is for loopback tests only.
+    assert!(load(json!({"uri": "http://127.0.0.1:8080/jwks"}), None).is_ok());
+    // A remote provider starts unavailable: its tokens get jwks_unavailable until keys arrive.
+    let doc = json!({"version": 1, "providers": {"r": {"issuer": ISS, "audiences": ["api"],
+        "remote_jwks": {"uri": "https://idp.example/jwks"}}},
+        "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "r"}}]});
+    let p = Policy::from_json(doc.to_string().as_bytes()).unwrap();
+    let t = kit().token(Alg::ES256, &good_claims());
+    let d = run(&p, "GET", "/", &[("authorization", &bearer(&t))]);
+    assert_eq!((d.status, d.reason), (503, Some(Reason::JwksUnavailable)));
+    let keys = p
+        .parse_fetched_keys(0, kit().jwks().to_string().as_bytes())
+        .unwrap();
+    assert!(
+        run(
+            &p.with_keys(0, Some(keys)),
+            "GET",
+            "/",
+            &[("authorization", &bearer(&t))]
+        )
+        .allow
+    );
+    // Fetched sets never carry symmetric keys.
+    let oct = json!({"keys": [{"kty": "oct", "k": edgeward::b64::encode(&[1u8; 32])}]});
+    assert!(p.parse_fetched_keys(0, oct.to_string().as_bytes()).is_err());
+}

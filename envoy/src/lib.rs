@@ -63,6 +63,34 @@ struct Remote {
     keys: shared::Keys,
     /// The shared set version this VM last installed.
     seen: Option<u32>,
+    /// With OIDC discovery: the `jwks_uri` path found, and whether the call in flight is
+    /// the discovery document.
+    jwks_path: Option<String>,
+    discovering: bool,
+}
+
+/// One GET on the provider's cluster. The `:authority` and `:scheme` are the configured ones,
+/// and Envoy does not follow redirects for these calls.
+fn dispatch(
+    remote: &edgeward::policy::RemoteJwks,
+    path: &str,
+) -> Result<u32, proxy_wasm::types::Status> {
+    let headers = vec![
+        (":method", "GET"),
+        (":path", path),
+        (":authority", remote.authority.as_str()),
+        (":scheme", remote.scheme.as_str()),
+        ("accept", "application/json, application/jwk-set+json"),
+        ("user-agent", "edgeward"),
+    ];
+    let timeout = Duration::from_secs(u64::try_from(remote.lifecycle.fetch_timeout).unwrap_or(5));
+    hostcalls::dispatch_http_call(
+        remote.cluster.as_deref().unwrap_or(""),
+        headers,
+        None,
+        vec![],
+        timeout,
+    )
 }
 
 /// State shared by the root context and the HTTP contexts of one worker VM.
@@ -130,6 +158,62 @@ impl Context for Root {
             } else {
                 None
             };
+            // OIDC discovery: the first call fetched the document; follow its jwks_uri (same
+            // scheme and host only) with a second call, still one fetch "in flight".
+            if s.remotes.get(ri).is_some_and(|r| r.discovering) {
+                let remote = s
+                    .policy
+                    .providers
+                    .get(provider)
+                    .and_then(|p| p.remote.clone());
+                let issuer = s
+                    .policy
+                    .providers
+                    .get(provider)
+                    .and_then(|p| p.expectations.issuer.clone());
+                let found = match (status.as_deref(), &body, &remote, &issuer) {
+                    (Some("200"), Some(b), Some(rm), Some(iss)) => {
+                        edgeward::jwks::jwks_path_from_discovery(b, iss, &rm.scheme, &rm.authority)
+                            .map_err(String::from)
+                    }
+                    (st, _, _, _) => Err(format!("discovery status {}", st.unwrap_or("none"))),
+                };
+                let vm = s.vm;
+                let name = s
+                    .policy
+                    .providers
+                    .get(provider)
+                    .map_or("?", |p| p.name.as_str())
+                    .to_string();
+                let metrics = Rc::clone(&s.metrics);
+                if let Some(r) = s.remotes.get_mut(ri) {
+                    r.discovering = false;
+                    let next = match (found, &remote) {
+                        (Ok(path), Some(rm)) => dispatch(rm, &path)
+                            .map(|t| (t, path))
+                            .map_err(|e| format!("{e:?}")),
+                        (Err(e), _) => Err(e),
+                        (Ok(_), None) => Err("not a remote provider".to_string()),
+                    };
+                    match next {
+                        Ok((token, path)) => {
+                            r.jwks_path = Some(path);
+                            r.in_flight = Some(token);
+                        }
+                        Err(e) => {
+                            log(
+                                LogLevel::Warn,
+                                &format!("edgeward: provider {name}: discovery failed: {e}"),
+                            );
+                            r.in_flight = None;
+                            r.lifecycle.on_failure(now);
+                            shared::release(&r.keys.lease, vm);
+                            metrics.jwks_fetch(&name, false);
+                        }
+                    }
+                }
+                return;
+            }
             let parsed = match (status.as_deref(), body) {
                 (Some("200"), Some(b)) => s
                     .policy
@@ -181,6 +265,7 @@ impl Context for Root {
                     if let Some(r) = s.remotes.get_mut(ri) {
                         r.in_flight = None;
                         r.lifecycle.on_failure(now);
+                        r.jwks_path = None; // with discovery: look again next time
                         shared::release(&r.keys.lease, vm);
                     }
                     s.metrics.jwks_fetch(&name, false);
@@ -269,6 +354,8 @@ impl RootContext for Root {
                     in_flight: None,
                     keys: shared::Keys::new(policy.generation, &p.name),
                     seen: None,
+                    jwks_path: None,
+                    discovering: false,
                 })
             })
             .collect();
@@ -383,19 +470,13 @@ impl RootContext for Root {
                         remote.lifecycle.fetch_timeout.saturating_add(1),
                     );
                 if let (Some(reason), true) = (poll, leased) {
-                    let cluster = remote.cluster.as_deref().unwrap_or("");
-                    let headers = vec![
-                        (":method", "GET"),
-                        (":path", remote.path.as_str()),
-                        (":authority", remote.authority.as_str()),
-                        (":scheme", remote.scheme.as_str()),
-                        ("accept", "application/json, application/jwk-set+json"),
-                        ("user-agent", "edgeward"),
-                    ];
-                    let timeout = Duration::from_secs(
-                        u64::try_from(remote.lifecycle.fetch_timeout).unwrap_or(5),
-                    );
-                    match hostcalls::dispatch_http_call(cluster, headers, None, vec![], timeout) {
+                    let (path, discovering) = match (&r.jwks_path, remote.discovery) {
+                        (Some(p), true) => (p.clone(), false),
+                        (None, true) => (remote.path.clone(), true),
+                        (_, false) => (remote.path.clone(), false),
+                    };
+                    r.discovering = discovering;
+                    match dispatch(&remote, &path) {
                         Ok(token) => {
                             log(
                                 LogLevel::Debug,

@@ -15,12 +15,17 @@ class JwksServer:
         self.mode = "ok"
         self.delay = 0.0
         self.hits = 0
+        self.discovery = None  # a dict served at /.well-known/openid-configuration
+        self.paths = []
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self):
+                owner.paths.append(self.path)
+                if self.path.endswith("/.well-known/openid-configuration") and owner.discovery:
+                    return self._send(200, json.dumps(owner.discovery).encode())
                 owner.hits += 1
                 if owner.mode == "down":
                     return self._send(503, b"down")

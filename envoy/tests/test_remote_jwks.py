@@ -180,3 +180,33 @@ def test_concurrency_two_workers_one_fetch(tmp_path, keys):
     finally:
         e.stop()
         server.stop()
+
+
+def test_oidc_discovery(tmp_path, keys):
+    server = JwksServer({"keys": [jwk(keys["a"], "a")]})
+    issuer = f"http://127.0.0.1:{server.port}"
+    server.discovery = {"issuer": issuer, "jwks_uri": f"{issuer}/keys/v1"}
+    p = remote_policy(server.port)
+    p["providers"]["idp"]["issuer"] = issuer
+    r = p["providers"]["idp"]["remote_jwks"]
+    del r["uri"]
+    r["oidc_discovery"] = True
+    e = start(tmp_path, server, p)
+    try:
+        t = KEYS.token(key=keys["a"], kid="a", iss=issuer)
+        assert e.request("/x", bearer(t))[0] == 200
+        assert server.paths[:2] == ["/.well-known/openid-configuration", "/keys/v1"]
+    finally:
+        e.stop()
+    # A discovery document naming another issuer is refused: no keys, 503 after the wait.
+    server.discovery = {"issuer": "https://evil.example", "jwks_uri": f"{issuer}/keys/v1"}
+    server.paths.clear()
+    e = start(tmp_path, server, p)
+    try:
+        t = KEYS.token(key=keys["a"], kid="a", iss=issuer)
+        assert e.request("/x", bearer(t))[2] == b"jwks_unavailable"
+        assert "/keys/v1" not in server.paths
+        assert "discovery issuer differs" in e.logs()
+    finally:
+        e.stop()
+        server.stop()
