@@ -857,8 +857,27 @@ fn compile_provider(
                 format!("environment variable {} is not set", s.env),
             ));
         };
-        if crate::b64::decode(k.trim()).is_err() {
+        let Ok(secret) = crate::b64::decode(k.trim()) else {
             return Err(err(field, format!("{} is not unpadded base64url", s.env)));
+        };
+        let alg = Alg::from_name(&s.alg).unwrap_or(Alg::HS256);
+        if secret.len() < alg.hash_len() {
+            return Err(err(
+                field,
+                format!(
+                    "{} holds {} bytes; {} needs at least {}",
+                    s.env,
+                    secret.len(),
+                    s.alg,
+                    alg.hash_len()
+                ),
+            ));
+        }
+        if !algorithms.contains(alg) {
+            return Err(err(
+                field,
+                format!("{} is not in this provider's algorithms", s.alg),
+            ));
         }
         let mut jwk = serde_json::Map::new();
         jwk.insert("kty".into(), "oct".into());
@@ -895,8 +914,8 @@ fn compile_provider(
         ),
         (Some(_), Some(_)) => {
             return Err(err(
-                f("local_jwks"),
-                "use local_jwks or remote_jwks, not both",
+                f("remote_jwks"),
+                "use inline keys (local_jwks, secrets_from_env) or remote_jwks, not both",
             ))
         }
         (None, None) => {

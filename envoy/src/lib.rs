@@ -550,6 +550,15 @@ impl HttpContext for Filter {
         if cfg!(feature = "noop") {
             return Action::Continue;
         }
+        #[cfg(feature = "crash-test")]
+        #[allow(clippy::panic)]
+        if hostcalls::get_map_value(MapType::HttpRequestHeaders, "x-edgeward-crash-test")
+            .ok()
+            .flatten()
+            .is_some()
+        {
+            panic!("crash-test build: VM crash requested");
+        }
         let Some(shared) = self.shared.clone() else {
             // INVARIANT: Envoy does not create HTTP contexts for a plugin whose configure
             // failed; should it ever, fail closed.

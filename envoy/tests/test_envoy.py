@@ -318,3 +318,23 @@ def test_hmac_secret_from_vm_environment_stays_out_of_config_dump(tmp_path):
             assert encoded not in dump
     finally:
         del os.environ["EDGEWARD_SVC_SECRET"]
+
+
+def test_a_crashed_vm_fails_closed(tmp_path):
+    # A test-only build whose VM panics on a header (never shipped): after the crash, Envoy
+    # must not let requests through unchecked.
+    import subprocess
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    target = os.path.join(root, "target", "crash-test")
+    subprocess.run(["cargo", "build", "-q", "-p", "edgeward-envoy", "--target", "wasm32-wasip1", "--release",
+                    "--features", "crash-test", "--target-dir", target], check=True, cwd=root)
+    crash_wasm = os.path.join(target, "wasm32-wasip1", "release", "edgeward_envoy.wasm")
+    with Envoy(policy(), wasm=crash_wasm) as e:
+        good = bearer(KEYS.token())
+        assert e.request("/x", good)[0] == 200
+        status, _, _ = e.request("/x", good + [("x-edgeward-crash-test", "1")])
+        assert status >= 500
+        for _ in range(5):
+            status, _, body = e.request("/x", good)
+            assert status != 200 or b"upstream" not in body, "a dead VM must not fail open"
+            assert e.request("/x")[0] != 200, "no token must never pass"
