@@ -456,7 +456,7 @@ impl Parser<'_> {
         }
     }
 
-    fn expect(&mut self, lit: &[u8]) -> Result<(), JsonError> {
+    fn literal(&mut self, lit: &[u8]) -> Result<(), JsonError> {
         let end = self.i.checked_add(lit.len()).ok_or(JsonError::Syntax)?;
         if self.s.get(self.i..end) == Some(lit) {
             self.i = end;
@@ -475,9 +475,9 @@ impl Parser<'_> {
             Some(b'{') => self.object(depth + 1),
             Some(b'[') => self.array(depth + 1),
             Some(b'"') => self.string().map(Value::String),
-            Some(b't') => self.expect(b"true").map(|()| Value::Bool(true)),
-            Some(b'f') => self.expect(b"false").map(|()| Value::Bool(false)),
-            Some(b'n') => self.expect(b"null").map(|()| Value::Null),
+            Some(b't') => self.literal(b"true").map(|()| Value::Bool(true)),
+            Some(b'f') => self.literal(b"false").map(|()| Value::Bool(false)),
+            Some(b'n') => self.literal(b"null").map(|()| Value::Null),
             Some(b'-' | b'0'..=b'9') => self.number().map(Value::Number),
             _ => Err(JsonError::Syntax),
         }
@@ -633,7 +633,7 @@ impl Parser<'_> {
                         Some(b'u') => {
                             let hi = self.hex4()?;
                             let cp = if (0xD800..0xDC00).contains(&hi) {
-                                self.expect(b"\\u")?;
+                                self.literal(b"\\u")?;
                                 let lo = self.hex4()?;
                                 if !(0xDC00..0xE000).contains(&lo) {
                                     return Err(JsonError::Syntax);

@@ -42,6 +42,13 @@ const MAX_JWKS_BODY: usize = 256 * 1024;
 /// Requests that may wait for a first key set at once (more get 503 at once).
 const MAX_WAITERS: usize = 1024;
 
+fn provider_name(policy: &Policy, index: usize) -> String {
+    policy
+        .providers
+        .get(index)
+        .map_or_else(|| "?".to_string(), |p| p.name.clone())
+}
+
 fn log(level: LogLevel, msg: &str) {
     let _ = hostcalls::log(level, msg);
 }
@@ -179,12 +186,7 @@ impl Context for Root {
                     (st, _, _, _) => Err(format!("discovery status {}", st.unwrap_or("none"))),
                 };
                 let vm = s.vm;
-                let name = s
-                    .policy
-                    .providers
-                    .get(provider)
-                    .map_or("?", |p| p.name.as_str())
-                    .to_string();
+                let name = provider_name(&s.policy, provider);
                 let metrics = Rc::clone(&s.metrics);
                 if let Some(r) = s.remotes.get_mut(ri) {
                     r.discovering = false;
@@ -222,12 +224,7 @@ impl Context for Root {
                 (Some("200"), None) => Err(format!("body missing or over {MAX_JWKS_BODY} bytes")),
                 (st, _) => Err(format!("status {}", st.unwrap_or("none"))),
             };
-            let name = s
-                .policy
-                .providers
-                .get(provider)
-                .map_or("?", |p| p.name.as_str())
-                .to_string();
+            let name = provider_name(&s.policy, provider);
             match parsed {
                 Ok(keys) => {
                     log(
@@ -420,11 +417,7 @@ impl RootContext for Root {
                 else {
                     continue;
                 };
-                let name = policy
-                    .providers
-                    .get(r.provider)
-                    .map_or("?", |p| p.name.as_str())
-                    .to_string();
+                let name = provider_name(&policy, r.provider);
                 // A set another worker VM fetched: install the same bytes.
                 if let Some((cas, fetched_at, body)) = shared::read(&r.keys.jwks) {
                     if r.seen != Some(cas) {
