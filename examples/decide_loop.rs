@@ -13,7 +13,9 @@ use edgeward::{b64, decide_with_cache, Policy, Request};
 fn main() {
     // A throwaway secret made at run time (never a committed key).
     let seed = Instant::now().elapsed().subsec_nanos().to_le_bytes();
-    let secret: Vec<u8> = (0..32u8).map(|i| i.wrapping_mul(31) ^ seed[usize::from(i % 4)]).collect();
+    let secret: Vec<u8> = (0..32u8)
+        .map(|i| i.wrapping_mul(31) ^ seed[usize::from(i % 4)])
+        .collect();
     let k = b64::encode(&secret);
     let policy = format!(
         r#"{{"version":1,"providers":{{"p":{{"issuer":"https://idp.bench","audiences":["api"],"forward":true,
@@ -35,7 +37,14 @@ fn main() {
         ("x-forwarded-proto", "http"),
         ("x-request-id", "5f0a7c1e-1111-2222-3333-444455556666"),
     ];
-    let req = Request { method: "GET", path: "/bench", headers: &headers, client_addr: None, route: None, now: 1_800_000_100 };
+    let req = Request {
+        method: "GET",
+        path: "/bench",
+        headers: &headers,
+        client_addr: None,
+        route: None,
+        now: 1_800_000_100,
+    };
     let n = 20_000u32;
     for (label, cached) in [("cache off", false), ("cache on (hits)", true)] {
         let mut cache = TokenCache::new(CacheLimits::default());
