@@ -39,6 +39,25 @@ impl Tally {
         }
     }
 
+    /// Runs one RSA test group through the JWK parser and `jwa::verify`.
+    fn rsa_group<'a>(
+        &mut self,
+        suite: &str,
+        n: &[u8],
+        e: &[u8],
+        alg: Alg,
+        cases: impl Iterator<Item = (usize, TestResult, &'a [u8], &'a [u8])>,
+    ) {
+        let Some(key) = rsa_key(n, e, alg) else {
+            self.skipped_keys += 1;
+            return;
+        };
+        for (tc, result, msg, sig) in cases {
+            let ok = jwa::verify(alg, &key.material, msg, sig);
+            self.record(suite, tc, result, ok);
+        }
+    }
+
     fn total(&self) -> usize {
         self.valid_ok + self.invalid_rejected + self.acceptable_accepted + self.acceptable_rejected
     }
@@ -82,14 +101,11 @@ fn rsa_pkcs1_v15() {
             let Some(alg) = sha_alg(g.hash, [Alg::RS256, Alg::RS384, Alg::RS512]) else {
                 continue;
             };
-            let Some(key) = rsa_key(&g.key.n, &g.key.e, alg) else {
-                t.skipped_keys += 1;
-                continue;
-            };
-            for tc in g.tests {
-                let ok = jwa::verify(alg, &key.material, &tc.msg, &tc.sig);
-                t.record(&format!("{name:?}"), tc.tc_id, tc.result, ok);
-            }
+            let cases = g
+                .tests
+                .iter()
+                .map(|tc| (tc.tc_id, tc.result, &tc.msg[..], &tc.sig[..]));
+            t.rsa_group(&format!("{name:?}"), &g.key.n, &g.key.e, alg, cases);
         }
     }
     assert!(t.failures.is_empty(), "{:#?}", t.failures);
@@ -115,14 +131,11 @@ fn rsa_pss() {
                 skipped_groups += 1;
                 continue;
             }
-            let Some(key) = rsa_key(&g.key.n, &g.key.e, alg) else {
-                t.skipped_keys += 1;
-                continue;
-            };
-            for tc in g.tests {
-                let ok = jwa::verify(alg, &key.material, &tc.msg, &tc.sig);
-                t.record(&format!("{name:?}"), tc.tc_id, tc.result, ok);
-            }
+            let cases = g
+                .tests
+                .iter()
+                .map(|tc| (tc.tc_id, tc.result, &tc.msg[..], &tc.sig[..]));
+            t.rsa_group(&format!("{name:?}"), &g.key.n, &g.key.e, alg, cases);
         }
     }
     assert!(t.failures.is_empty(), "{:#?}", t.failures);

@@ -136,6 +136,16 @@ class Envoy:
         return out
 
 
+def template_with(tmp_path, old, new):
+    """envoy/envoy.yaml with one piece of text replaced (it must be there), written to tmp_path."""
+    with open(os.path.join(ENVOY_DIR, "envoy.yaml")) as f:
+        text = f.read()
+    assert old in text, old
+    path = tmp_path / "envoy.yaml"
+    path.write_text(text.replace(old, new, 1))
+    return str(path)
+
+
 def header(headers, name):
     vals = [v for k, v in headers if k == name]
     return vals[0] if vals else None

@@ -10,7 +10,7 @@ import time
 import jwt
 import pytest
 
-from harness import WASM, Envoy, header
+from harness import WASM, Envoy, header, template_with
 from tokens import ISS, Keys, provider
 
 KEYS = Keys()
@@ -225,16 +225,12 @@ def test_cache_report_mode_cors_and_route_names(tmp_path):
         {"match": {"prefix": "/", "route": "admin-route"}, "requires": {"provider_name": "scoped"}},
     ] + p["rules"]
     # A second, named route: Envoy's router picks it, the policy keys a rule on its name.
-    with open(os.path.join(os.path.dirname(WASM), "..", "envoy.yaml")) as f:
-        template = f.read().replace(
-            '              - name: default\n',
-            '              - name: admin-route\n'
-            '                match: {prefix: "/admin/"}\n'
-            '                route: {cluster: upstream}\n'
-            '              - name: default\n')
-    tpl = tmp_path / "envoy.yaml"
-    tpl.write_text(template)
-    with Envoy(p, template=str(tpl)) as e:
+    tpl = template_with(tmp_path, '              - name: default\n',
+                        '              - name: admin-route\n'
+                        '                match: {prefix: "/admin/"}\n'
+                        '                route: {cluster: upstream}\n'
+                        '              - name: default\n')
+    with Envoy(p, template=tpl) as e:
         good = bearer(KEYS.token(alg="RS256"))
         for _ in range(5):
             assert e.request("/x", good)[0] == 200
@@ -263,19 +259,15 @@ def test_cache_report_mode_cors_and_route_names(tmp_path):
 def test_verdict_reaches_the_access_log(tmp_path):
     log_path = tmp_path / "access.log"
     fmt = "%RESPONSE_CODE% %FILTER_STATE(wasm.edgeward_verdict:PLAIN)% %FILTER_STATE(wasm.edgeward_reason:PLAIN)% %FILTER_STATE(wasm.edgeward_provider:PLAIN)%\\n"
-    with open(os.path.join(os.path.dirname(WASM), "..", "envoy.yaml")) as f:
-        template = f.read().replace(
-            "          stat_prefix: ingress\n",
-            "          stat_prefix: ingress\n"
-            "          access_log:\n"
-            "          - name: envoy.access_loggers.file\n"
-            "            typed_config:\n"
-            '              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog\n'
-            f"              path: {log_path}\n"
-            f'              log_format: {{text_format_source: {{inline_string: "{fmt}"}}}}\n')
-    tpl = tmp_path / "envoy.yaml"
-    tpl.write_text(template)
-    with Envoy(policy(), template=str(tpl)) as e:
+    tpl = template_with(tmp_path, "          stat_prefix: ingress\n",
+                        "          stat_prefix: ingress\n"
+                        "          access_log:\n"
+                        "          - name: envoy.access_loggers.file\n"
+                        "            typed_config:\n"
+                        '              "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog\n'
+                        f"              path: {log_path}\n"
+                        f'              log_format: {{text_format_source: {{inline_string: "{fmt}"}}}}\n')
+    with Envoy(policy(), template=tpl) as e:
         e.request("/x")
         e.request("/x", bearer(KEYS.token()))
         e.request("/x", bearer(KEYS.token(exp=now() - 300)))
@@ -294,17 +286,13 @@ def test_hmac_secret_from_vm_environment_stays_out_of_config_dump(tmp_path):
     p = {"version": 1, "providers": {"svc": {"issuer": ISS, "audiences": ["api"],
          "secrets_from_env": [{"env": "EDGEWARD_SVC_SECRET", "alg": "HS256", "kid": "svc"}]}},
          "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "svc"}}]}
-    with open(os.path.join(os.path.dirname(WASM), "..", "envoy.yaml")) as f:
-        template = f.read().replace(
-            "                  vm_id: edgeward\n",
-            "                  vm_id: edgeward\n"
-            "                  environment_variables:\n"
-            "                    host_env_keys: [EDGEWARD_SVC_SECRET]\n")
-    tpl = tmp_path / "envoy.yaml"
-    tpl.write_text(template)
+    tpl = template_with(tmp_path, "                  vm_id: edgeward\n",
+                        "                  vm_id: edgeward\n"
+                        "                  environment_variables:\n"
+                        "                    host_env_keys: [EDGEWARD_SVC_SECRET]\n")
     os.environ["EDGEWARD_SVC_SECRET"] = encoded
     try:
-        with Envoy(p, template=str(tpl)) as e:
+        with Envoy(p, template=tpl) as e:
             t = jwt.encode({"iss": ISS, "aud": "api", "exp": now() + 60}, secret, algorithm="HS256",
                            headers={"kid": "svc"})
             assert e.request("/x", bearer(t))[0] == 200
