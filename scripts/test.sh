@@ -41,6 +41,7 @@ interop_fresh() {
 stage setup scripts/setup.sh
 stage fmt cargo fmt --all --check
 stage clippy cargo clippy -q --workspace --exclude edgeward-bench --all-targets -- -D warnings
+stage clippy-wasm32 cargo clippy -q -p edgeward-wasm --target wasm32-unknown-unknown -- -D warnings
 stage core-wasm-and-deps core_tree_check
 stage cargo-test cargo test --workspace --exclude edgeward-bench
 stage interop-fresh interop_fresh
@@ -50,6 +51,15 @@ envoy_tests() {
 }
 
 stage envoy-real envoy_tests
+npm_tests() {
+  scripts/build-npm.sh
+  wasm/tests/run-js.sh
+}
+stage npm-node-workerd npm_tests
+parity() {
+  (cd wasm/tests/parity && ../../../.venv/bin/python -m pytest -q -p no:cacheprovider)
+}
+[ -d wasm/tests/parity ] && stage parity-envoy-workerd parity
 stage deny cargo deny --log-level error check bans licenses sources
 stage bench-build cargo build -q -p edgeward-bench --benches --release
 echo "== all stages passed"
