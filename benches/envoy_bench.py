@@ -10,6 +10,7 @@ per request (from /proc) and the extra CPU µs per request over the no-filter ro
 figure on a noisy machine), with the ratio to jwt_authn row by row.
 
 Usage: .venv/bin/python benches/envoy_bench.py [--seconds 4] [--passes 3] [--algs ES256,RS256,HS256,EdDSA]
+       [--modes hit,miss] [--caches off,on] [--no-build]
 Needs: wrk (apt), envoy (make setup), envoy/dist/edgeward.wasm and the noop build
 (this script builds both). Every process it starts it stops (by PID), and every load loop is
 bounded by --seconds.
@@ -123,7 +124,8 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
-def run_row(filters, token_file, seconds, passes, workdir):
+def run_row(filters, token_file, seconds, workdir):
+    """One pass of one row: a fresh Envoy, a 1 s warm-up, one measured wrk run, then stop."""
     port, admin = free_port(), free_port()
     cfg = {"admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": admin}}},
            "static_resources": {"listeners": [{"name": "l", "address": {"socket_address": {
@@ -150,26 +152,23 @@ def run_row(filters, token_file, seconds, passes, workdir):
         with open(lua, "w") as f:
             f.write(LUA)
         env = dict(os.environ, EDGEWARD_TOKENS=token_file)
-        # Warm-up (VM start, caches) then measured passes.
+        # Warm-up (VM start, JIT tier-up, caches) then the measured run.
         subprocess.run(["taskset", "-c", "1", "wrk", "-t1", "-c8", "-d1s", "-s", lua,
                         f"http://127.0.0.1:{port}/bench"], env=env, capture_output=True, timeout=30)
-        results = []
-        for _ in range(passes):
-            t0 = cpu_ticks(proc.pid)
-            out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", "-c8", f"-d{seconds}s", "--latency",
-                                  "-s", lua, f"http://127.0.0.1:{port}/bench"],
-                                 env=env, capture_output=True, text=True, timeout=seconds + 30).stdout
-            t1 = cpu_ticks(proc.pid)
-            reqs = int(re.search(r"(\d+) requests in", out).group(1))
-            bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-            if bad:
-                raise RuntimeError(f"{bad.group(1)} wrong verdicts (non-2xx):\n{out}")
-            rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-            p50 = lat(re.search(r"50%\s+([\d.]+\w+)", out).group(1))
-            p99 = lat(re.search(r"99%\s+([\d.]+\w+)", out).group(1))
-            cpu_us = (t1 - t0) / TICK * 1e6 / max(reqs, 1)
-            results.append((rps, p50, p99, cpu_us))
-        return [statistics.median(col) for col in zip(*results)]
+        t0 = cpu_ticks(proc.pid)
+        out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", "-c8", f"-d{seconds}s", "--latency",
+                              "-s", lua, f"http://127.0.0.1:{port}/bench"],
+                             env=env, capture_output=True, text=True, timeout=seconds + 30).stdout
+        t1 = cpu_ticks(proc.pid)
+        reqs = int(re.search(r"(\d+) requests in", out).group(1))
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        if bad:
+            raise RuntimeError(f"{bad.group(1)} wrong verdicts (non-2xx):\n{out}")
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        p50 = lat(re.search(r"50%\s+([\d.]+\w+)", out).group(1))
+        p99 = lat(re.search(r"99%\s+([\d.]+\w+)", out).group(1))
+        cpu_us = (t1 - t0) / TICK * 1e6 / max(reqs, 1)
+        return rps, p50, p99, cpu_us
     finally:
         proc.terminate()
         try:
@@ -185,16 +184,23 @@ def lat(s):
     return float(v) * {"us": 1, "ms": 1000, "s": 1e6}[unit]
 
 
+NOOP_STRIPPED = os.path.join(ROOT, "envoy", "dist", "noop-stripped.wasm")
+
+
 def build():
     subprocess.run([os.path.join(ROOT, "scripts", "build-envoy.sh")], check=True)
     subprocess.run(["cargo", "build", "-q", "-p", "edgeward-envoy", "--target", "wasm32-wasip1",
                     "--release", "--features", "noop", "--target-dir", os.path.join(ROOT, "target", "noop")],
                    check=True, cwd=ROOT)
-    subprocess.run([os.path.join(ROOT, "tools", "node_modules", ".bin", "wasm-opt"), "-O3",
-                    "--enable-bulk-memory", "--enable-sign-ext", "--enable-nontrapping-float-to-int",
-                    "--enable-mutable-globals",
+    opt = os.path.join(ROOT, "tools", "node_modules", ".bin", "wasm-opt")
+    feats = ["--enable-bulk-memory", "--enable-sign-ext", "--enable-nontrapping-float-to-int",
+             "--enable-mutable-globals"]
+    subprocess.run([opt, "-O3", *feats,
                     os.path.join(ROOT, "target", "noop", "wasm32-wasip1", "release", "edgeward_envoy.wasm"),
                     "-o", NOOP], check=True)
+    # The same empty filter with the unused callback exports removed, as the real build is.
+    subprocess.run(["node", os.path.join(ROOT, "tools", "strip-callbacks.mjs"), NOOP, NOOP_STRIPPED],
+                   check=True, capture_output=True)
 
 
 def main():
@@ -202,6 +208,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=4)
     ap.add_argument("--passes", type=int, default=3)
     ap.add_argument("--algs", default="ES256,RS256,HS256,EdDSA")
+    ap.add_argument("--modes", default="hit,miss")
+    ap.add_argument("--caches", default="off,on")
     ap.add_argument("--distinct", type=int, default=4000,
                     help="tokens in the cache-miss rows (more than the 1000-entry caches hold, so every lookup misses)")
     ap.add_argument("--no-build", action="store_true")
@@ -210,20 +218,14 @@ def main():
         build()
     work = tempfile.mkdtemp(prefix="edgeward-bench-")
     ks = keys()
-    rows = []
-
-    def row(name, filters, tf, impl, alg, mode):
-        r = run_row(filters, tf, a.seconds, a.passes, work)
-        rows.append({"name": name, "impl": impl, "alg": alg, "mode": mode, "rps": r[0], "p50": r[1],
-                     "p99": r[2], "cpu": r[3]})
-        print(f"  {name:44s} {r[0]:9.0f} req/s  p50 {r[1]:7.0f} µs  p99 {r[2]:7.0f} µs  cpu {r[3]:6.1f} µs/req",
-              file=sys.stderr, flush=True)
-
+    specs = []  # (name, filters, token file, impl, alg, mode)
     any_tokens = os.path.join(work, "plain.txt")
     with open(any_tokens, "w") as f:
         f.write("x\n")
-    row("no filter", [], any_tokens, "none", "-", "-")
-    row("empty wasm filter (floor)", [wasm_filter(NOOP, {})], any_tokens, "noop", "-", "-")
+    specs.append(("no filter", [], any_tokens, "none", "-", "-"))
+    specs.append(("empty wasm filter (floor)", [wasm_filter(NOOP, {})], any_tokens, "noop", "-", "-"))
+    specs.append(("empty wasm filter, unused callbacks stripped", [wasm_filter(NOOP_STRIPPED, {})], any_tokens,
+                  "noop-stripped", "-", "-"))
     for alg in a.algs.split(","):
         key, jwk = ks[alg]
         hit = os.path.join(work, f"{alg}-hit.txt")
@@ -233,13 +235,33 @@ def main():
         with open(miss, "w") as f:
             f.write("\n".join(tokens(key, alg, a.distinct)) + "\n")
         for mode, tf in [("hit", hit), ("miss", miss)]:
+            if mode not in a.modes.split(","):
+                continue
             for cache in (False, True):
                 c = "cache on" if cache else "cache off"
-                row(f"jwt_authn {alg} {mode} {c}", [jwt_authn_filter(jwk, cache)], tf, f"jwt_authn/{c}", alg, mode)
-                row(f"edgeward {alg} {mode} {c}", [wasm_filter(WASM, edgeward_policy(jwk, cache))], tf,
-                    f"edgeward/{c}", alg, mode)
+                if ("on" if cache else "off") not in a.caches.split(","):
+                    continue
+                specs.append((f"jwt_authn {alg} {mode} {c}", [jwt_authn_filter(jwk, cache)], tf,
+                              f"jwt_authn/{c}", alg, mode))
+                specs.append((f"edgeward {alg} {mode} {c}", [wasm_filter(WASM, edgeward_policy(jwk, cache))], tf,
+                              f"edgeward/{c}", alg, mode))
+    # Rows are interleaved across passes, so a slow spell of the machine spreads over all rows
+    # instead of landing on one.
+    samples = {s[0]: [] for s in specs}
+    for p in range(a.passes):
+        for name, filters, tf, *_ in specs:
+            r = run_row(filters, tf, a.seconds, work)
+            samples[name].append(r)
+            print(f"  pass {p + 1}: {name:46s} {r[0]:9.0f} req/s  cpu {r[3]:6.1f} µs/req",
+                  file=sys.stderr, flush=True)
+    rows = []
+    for name, _, _, impl, alg, mode in specs:
+        med = [statistics.median(col) for col in zip(*samples[name])]
+        rows.append({"name": name, "impl": impl, "alg": alg, "mode": mode, "rps": med[0], "p50": med[1],
+                     "p99": med[2], "cpu": med[3], "cpus": [x[3] for x in samples[name]]})
     base = rows[0]["cpu"]
-    print(f"\nEnvoy 1.40 --concurrency 1 (CPU 0), wrk -t1 -c8 (CPU 1), {a.seconds}s x {a.passes} passes, medians\n")
+    print(f"\nEnvoy 1.40 --concurrency 1 (CPU 0), wrk -t1 -c8 (CPU 1), {a.seconds}s x {a.passes} "
+          f"interleaved passes, medians\n")
     print("| row | req/s | p50 µs | p99 µs | Envoy CPU µs/req | extra CPU µs/req | vs jwt_authn (extra CPU) |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     by = {(r["impl"], r["alg"], r["mode"]): r for r in rows}
@@ -251,6 +273,9 @@ def main():
             if ref and ref["cpu"] - base > 0:
                 ratio = f"{extra / (ref['cpu'] - base):.2f}x"
         print(f"| {r['name']} | {r['rps']:.0f} | {r['p50']:.0f} | {r['p99']:.0f} | {r['cpu']:.1f} | {extra:.1f} | {ratio} |")
+    print("\nPer-pass Envoy CPU µs/req (spread):")
+    for r in rows:
+        print(f"  {r['name']:46s} " + " ".join(f"{c:6.1f}" for c in r["cpus"]))
 
 
 if __name__ == "__main__":

@@ -371,9 +371,8 @@ impl RootContext for Root {
                 return false;
             }
         }
-        if !remotes.is_empty() || policy.token_cache.max_entries > 0 {
-            let _ = hostcalls::set_tick_period(Duration::from_millis(250));
-        }
+        // The tick drives key fetches, cache sweeps and the metric flush.
+        let _ = hostcalls::set_tick_period(Duration::from_millis(250));
         log(
             LogLevel::Info,
             &format!(
@@ -494,6 +493,7 @@ impl RootContext for Root {
                 c.sweep(now);
                 metrics.cache(c);
             }
+            metrics.flush();
         }
         self.release_waiters(&shared, now, false);
     }
@@ -515,16 +515,10 @@ struct Filter {
     shared: Option<Rc<RefCell<Shared>>>,
 }
 
-impl Context for Filter {
-    fn on_done(&mut self) -> bool {
-        if let Some(shared) = &self.shared {
-            if let Ok(mut s) = shared.try_borrow_mut() {
-                s.waiters.retain(|(id, _)| *id != self.id);
-            }
-        }
-        true
-    }
-}
+// No `on_done`: its export is stripped from the release build (tools/strip-callbacks.mjs),
+// since Envoy skips callbacks a module does not export. A paused request that ends early
+// leaves its id in `waiters`; resuming a context that is gone fails and is skipped.
+impl Context for Filter {}
 
 fn deny_with(status: u32, reason: Reason) -> Action {
     let _ = hostcalls::send_http_response(
@@ -579,7 +573,11 @@ fn process_request(shared: &Rc<RefCell<Shared>>, now: i64) -> Action {
     // carried it malformed rather than crashing the VM.
     let owned: Vec<(String, String)> = raw
         .into_iter()
-        .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
+        .map(|(k, v)| {
+            let v = String::from_utf8(v)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            (k, v)
+        })
         .collect();
     let mut method = "";
     let mut path = "";
@@ -637,7 +635,7 @@ fn process_request(shared: &Rc<RefCell<Shared>>, now: i64) -> Action {
         }
     }
     drop(s);
-    apply(&d)
+    apply(&d, &headers)
 }
 
 /// Exposes the verdict to later filters and the access log as filter state
@@ -659,10 +657,14 @@ fn publish(d: &Decision) {
     }
 }
 
-fn apply(d: &Decision) -> Action {
+/// Carries a decision out. `headers` are the request's headers as read: removals are only
+/// sent for names that are present (each is a host call).
+fn apply(d: &Decision, headers: &[(&str, &str)]) -> Action {
     publish(d);
     for h in &d.remove_headers {
-        let _ = hostcalls::set_map_value(MapType::HttpRequestHeaders, h, None);
+        if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(h)) {
+            let _ = hostcalls::set_map_value(MapType::HttpRequestHeaders, h, None);
+        }
     }
     let rule = d.rule.map_or(-1, |r| i64::try_from(r).unwrap_or(-1));
     let provider = d.provider.as_deref().unwrap_or("-");

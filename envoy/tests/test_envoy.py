@@ -169,9 +169,12 @@ def test_encoded_separators_never_reach_upstream(envoy, path):
 
 
 def test_metrics_count_by_reason(envoy):
+    # Per-request counts reach Envoy on the filter's 250 ms tick: let earlier ones land first.
+    time.sleep(0.6)
     before = envoy.stats()
     envoy.request("/x")
     envoy.request("/x", bearer(KEYS.token()))
+    time.sleep(0.6)
     after = envoy.stats()
     assert after["wasmcustom.edgeward.reason.token_missing"] == before["wasmcustom.edgeward.reason.token_missing"] + 1
     assert after["wasmcustom.edgeward.provider.idp.allowed"] == before["wasmcustom.edgeward.provider.idp.allowed"] + 1
@@ -245,6 +248,11 @@ def test_cache_report_mode_cors_and_route_names(tmp_path):
         # Report mode: passes, counted as reported, nothing forwarded.
         status, _, body = e.request("/shadow/a", [("x-user", "spoof")])
         assert status == 200 and "x-user" not in dict(e.upstream_headers(body))
+        # Counters, too, reach Envoy on the tick.
+        deadline = time.time() + 3
+        while e.stats().get("wasmcustom.edgeward.reported", 0) < 1 and time.time() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.3)
         assert e.stats()["wasmcustom.edgeward.reported"] == 1
         assert e.request("/shadow/a", good)[0] == 200
         # Route names: /admin/ takes the admin-route, which needs the scoped provider.
