@@ -1,5 +1,5 @@
 # edgeward — the commands a person or CI runs.
-.PHONY: test bench setup run envoy
+.PHONY: test bench setup run envoy npm
 
 # Every test and check (installs what a fresh machine lacks first).
 test:
@@ -20,3 +20,7 @@ run:
 # Build the optimised Envoy filter into envoy/dist/edgeward.wasm.
 envoy:
 	scripts/build-envoy.sh
+
+# Build the npm package: wasm/npm/dist/ and the tarball wasm/edgeward-<version>.tgz.
+npm:
+	scripts/build-npm.sh

@@ -336,15 +336,20 @@ fn extract(p: &Provider, req: &Request<'_>, target: &Target<'_>) -> Found {
 }
 
 /// Renders a claim value for a request header, or `None` when it cannot be carried safely:
-/// strings must be visible ASCII, space or tab; arrays and objects become ASCII-only JSON;
-/// anything longer than [`MAX_HEADER_VALUE`] is dropped.
+/// strings must be visible ASCII, space or tab, with no space or tab at either end (HTTP
+/// stacks trim those, so the upstream would see another value than the claim — and hosts
+/// would disagree); arrays and objects become ASCII-only JSON; anything longer than
+/// [`MAX_HEADER_VALUE`] is dropped.
 pub fn header_value(v: &Value) -> Option<String> {
     let s = match v {
         Value::Null => return None,
         Value::Bool(b) => String::from(if *b { "true" } else { "false" }),
         Value::Number(n) => String::from(n.as_str()),
         Value::String(s) => {
-            if !s.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) {
+            if !s.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+                || s.starts_with([' ', '\t'])
+                || s.ends_with([' ', '\t'])
+            {
                 return None;
             }
             s.clone()

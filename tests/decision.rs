@@ -304,7 +304,8 @@ fn header_edits() {
             {"header_name": "x-evil", "claim": "evil"},
             {"header_name": "x-roles", "claim": "/realm/roles"},
             {"header_name": "x-n", "claim": "n"},
-            {"header_name": "x-name", "claim": "name"}
+            {"header_name": "x-name", "claim": "name"},
+            {"header_name": "x-padded", "claim": "padded"}
         ]
     });
     let rules = json!([
@@ -317,6 +318,7 @@ fn header_edits() {
     c["realm"] = json!({"roles": ["a", "b\"c"]});
     c["n"] = json!(42);
     c["name"] = json!("José");
+    c["padded"] = json!(" admin");
     let t = kit().token(Alg::ES256, &c);
     let d = run(
         &p,
@@ -339,6 +341,12 @@ fn header_edits() {
         None,
         "non-ASCII string is dropped, not mangled"
     );
+    assert_eq!(
+        set(&d, "x-padded"),
+        None,
+        "a value an HTTP stack would trim is dropped, not forwarded as another value"
+    );
+    assert!(d.dropped_headers.contains(&"x-padded".to_string()));
     let payload = set(&d, "x-jwt-payload").unwrap();
     assert_eq!(
         edgeward::b64::decode(payload).unwrap(),

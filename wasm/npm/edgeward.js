@@ -55,9 +55,24 @@ function configError(e) {
   return e;
 }
 
-function stringsOnly(env) {
+/** The env strings the policy's `secrets_from_env` entries name, as JSON. Only those: the
+ * engine caps the map it reads (64 KiB), and a Worker's env holds other vars too, such as the
+ * policy itself. */
+function secretsFor(policy, env) {
+  let doc = policy;
+  if (typeof policy === 'string') {
+    try {
+      doc = JSON.parse(policy);
+    } catch {
+      return '{}'; // the engine reports what is wrong with the policy
+    }
+  }
   const out = {};
-  for (const [k, v] of Object.entries(env)) if (typeof v === 'string') out[k] = v;
+  for (const p of Object.values(doc?.providers ?? {})) {
+    for (const s of Array.isArray(p?.secrets_from_env) ? p.secrets_from_env : []) {
+      if (typeof s?.env === 'string' && typeof env[s.env] === 'string') out[s.env] = env[s.env];
+    }
+  }
   return JSON.stringify(out);
 }
 
@@ -169,7 +184,7 @@ export class Edgeward {
     const json = typeof policy === 'string' ? policy : JSON.stringify(policy);
     let engine;
     try {
-      engine = new (wasm().Engine)(json, options.env ? stringsOnly(options.env) : undefined);
+      engine = new (wasm().Engine)(json, options.env ? secretsFor(policy, options.env) : undefined);
     } catch (e) {
       throw configError(e);
     }
@@ -200,7 +215,16 @@ export class Edgeward {
     await this.#keys(options.waitUntil);
     const url = new URL(request.url);
     const flat = [];
-    for (const [name, value] of request.headers) flat.push(name, value);
+    for (const [name, value] of request.headers) {
+      if (name === 'cookie') {
+        // Fetch joins repeated Cookie fields with ", ", and a cookie never holds a comma (RFC
+        // 6265 cookie-octet): hand the core each field, as a proxy does, so a token in a second
+        // Cookie field is judged, not hidden inside another cookie's value and forwarded.
+        for (const field of value.split(',')) if (field.trim()) flat.push(name, field.trim());
+      } else {
+        flat.push(name, value);
+      }
+    }
     const raw = this.#engine.decide(
       request.method,
       url.pathname + url.search,

@@ -1,0 +1,62 @@
+// edgeward in front of an origin, as a Cloudflare Worker (ES module syntax).
+//
+// Every request is decided by the edgeward engine with the policy in `env.POLICY` (the same
+// JSON file Envoy and the CLI read). A denial is answered here; an allowed request goes to
+// `env.ORIGIN` with the path edgeward judged and its header edits applied (claims set, spoofed
+// output headers and consumed tokens removed).
+//
+// Bindings: POLICY (JSON text, or an object), ORIGIN (e.g. "https://origin.example.com"),
+// optional JWKS_KV (a KV namespace holding the last fetched key sets), and any secrets the
+// policy's `secrets_from_env` names.
+import { Edgeward } from 'edgeward';
+
+// One verifier per isolate: the policy is compiled once, and fetched key sets and the
+// verified-token cache live as long as the isolate does.
+let guard = null;
+
+function kvKeyStore(kv) {
+  return {
+    get: (provider) => kv.get(`edgeward:jwks:${provider}`, 'json'),
+    put: (provider, record) => kv.put(`edgeward:jwks:${provider}`, JSON.stringify(record)),
+  };
+}
+
+function verifier(env) {
+  if (guard === null) {
+    guard = Edgeward.fromPolicy(env.POLICY, {
+      env, // string vars and secrets, for `secrets_from_env`
+      keyStore: env.JWKS_KV ? kvKeyStore(env.JWKS_KV) : undefined,
+    });
+  }
+  return guard;
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    let ew;
+    try {
+      ew = verifier(env);
+    } catch (e) {
+      // A policy that does not load fails closed, on every request, until it is fixed.
+      console.error(`edgeward: ${e.message}`);
+      return new Response('config_invalid', {
+        status: 500,
+        headers: { 'cache-control': 'no-store', 'content-type': 'text/plain' },
+      });
+    }
+
+    const decision = await ew.check(request, { waitUntil: (p) => ctx.waitUntil(p) });
+    if (!decision.allow) return decision.toResponse();
+
+    // A request that carried a credential gets an answer for one identity only: never serve
+    // it from, or store it in, a cache keyed by URL.
+    const credentialed = decision.provider !== null || request.headers.has('authorization');
+    const upstream = decision.upstreamRequest(request, env.ORIGIN);
+    const response = await fetch(upstream, credentialed ? { cache: 'no-store' } : undefined);
+    if (!credentialed) return response;
+
+    const out = new Response(response.body, response);
+    out.headers.set('cache-control', 'private, no-store');
+    return out;
+  },
+};

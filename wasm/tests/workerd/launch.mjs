@@ -1,0 +1,132 @@
+// Runs wasm/examples/worker/worker.js, unchanged, in real workerd on 127.0.0.1.
+//
+// A temp dir gets a copy of the worker, the installed npm package's files and a generated
+// capnp config. workerd resolves an import against the importing module's name, as a path:
+// the worker's bare `import 'edgeward'` finds the module named "edgeward" (the package's
+// workers.js entry), whose `./edgeward.js` and `./dist/...` imports find the modules named
+// "edgeward.js" and "dist/..." (the .wasm as a `wasm` module: a compiled WebAssembly.Module,
+// as Cloudflare hands it over). The socket listens on port 0; workerd reports the real port on
+// its control fd.
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const TESTS = fileURLToPath(new URL('..', import.meta.url));
+export const WORKER_JS = fileURLToPath(new URL('../../examples/worker/worker.js', import.meta.url));
+const PKG = join(TESTS, 'node_modules', 'edgeward');
+const WORKERD = join(TESTS, 'node_modules', '.bin', 'workerd');
+
+// Should this process die without its `after` hooks (an uncaught error), no workerd outlives it.
+const live = new Map(); // pid -> temp dir
+process.on('exit', () => {
+  for (const [pid, dir] of live) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// [module name, file in the package, capnp module kind]
+const PACKAGE_MODULES = [
+  ['edgeward', 'workers.js', 'esModule'],
+  ['edgeward.js', 'edgeward.js', 'esModule'],
+  ['dist/edgeward_wasm.js', 'dist/edgeward_wasm.js', 'esModule'],
+  ['dist/edgeward_wasm_bg.wasm', 'dist/edgeward_wasm_bg.wasm', 'wasm'],
+];
+
+/**
+ * Starts workerd. `policy` is an object; `policyAs` 'text' (default) or 'json' (an object
+ * binding); `origin` the ORIGIN var; `vars` more text bindings; `kvAddress` ("127.0.0.1:port"
+ * of a KV-protocol HTTP server) adds the JWKS_KV binding. Returns {url, port, pid, logs(), stop()}.
+ */
+export async function startWorkerd({ policy, policyAs = 'text', origin, vars = {}, kvAddress = null }) {
+  const dir = mkdtempSync(join(tmpdir(), 'edgeward-workerd-'));
+  mkdirSync(join(dir, 'pkg', 'dist'), { recursive: true });
+  copyFileSync(WORKER_JS, join(dir, 'worker.js'));
+  for (const [, file] of PACKAGE_MODULES) copyFileSync(join(PKG, file), join(dir, 'pkg', file));
+  writeFileSync(join(dir, 'policy.json'), JSON.stringify(policy));
+
+  const q = (s) => JSON.stringify(String(s)); // a capnp text literal (plain ASCII values only)
+  const bindings = [
+    `(name = "POLICY", ${policyAs === 'json' ? 'json' : 'text'} = embed "policy.json")`,
+    `(name = "ORIGIN", text = ${q(origin)})`,
+    ...Object.entries(vars).map(([k, v]) => `(name = ${q(k)}, text = ${q(v)})`),
+    ...(kvAddress ? ['(name = "JWKS_KV", kvNamespace = "kv")'] : []),
+  ];
+  const modules = [
+    '(name = "worker.js", esModule = embed "worker.js")',
+    ...PACKAGE_MODULES.map(([name, file, kind]) => `(name = ${q(name)}, ${kind} = embed ${q(`pkg/${file}`)})`),
+  ];
+  const config = `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .worker),
+    (name = "net", network = (allow = ["local", "private", "public"])),
+    ${kvAddress ? `(name = "kv", external = (address = ${q(kvAddress)}, http = ())),` : ''}
+  ],
+  sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "main")],
+);
+const worker :Workerd.Worker = (
+  modules = [
+    ${modules.join(',\n    ')}
+  ],
+  compatibilityDate = "2025-01-01",
+  bindings = [
+    ${bindings.join(',\n    ')}
+  ],
+  globalOutbound = "net",
+);
+`;
+  writeFileSync(join(dir, 'config.capnp'), config);
+
+  const child = spawn(WORKERD, ['serve', join(dir, 'config.capnp'), '--control-fd=3'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  });
+  live.set(child.pid, dir);
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => {
+    live.delete(child.pid);
+    resolve({ code, signal });
+  }));
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      process.kill(child.pid, 'SIGTERM');
+      const t = setTimeout(() => { try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ } }, 3000);
+      await exited;
+      clearTimeout(t);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const port = await new Promise((resolve, reject) => {
+      let buf = '';
+      const t = setTimeout(() => reject(new Error('workerd did not listen within 15 s')), 15000);
+      child.stdio[3].on('data', (d) => {
+        buf += d;
+        for (const line of buf.split('\n')) {
+          try {
+            const ev = JSON.parse(line);
+            if (ev.event === 'listen' && ev.socket === 'http') {
+              clearTimeout(t);
+              resolve(ev.port);
+            }
+          } catch { /* partial line */ }
+        }
+      });
+      exited.then(({ code, signal }) => {
+        clearTimeout(t);
+        reject(new Error(`workerd exited (${code ?? signal})`));
+      });
+    });
+    return { url: `http://127.0.0.1:${port}`, port, pid: child.pid, logs: () => output, stop };
+  } catch (e) {
+    await stop();
+    throw new Error(`${e.message}:\n${output}`);
+  }
+}
