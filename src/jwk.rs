@@ -322,7 +322,8 @@ pub fn parse_jwk(v: &Value, allowed: AlgSet, origin: Origin) -> Result<Key, KeyE
             let k = o.get_str("k").ok_or(KeyError::Malformed)?;
             let secret = b64::decode(k).map_err(|_| KeyError::BadEncoding)?;
             let thumb = thumbprint_input(&[("k", k), ("kty", "oct")]);
-            (KeyMaterial::Hmac(secret), thumb)
+            let key = crate::jwa::HmacKey::new(secret).ok_or(KeyError::Malformed)?;
+            (KeyMaterial::Hmac(alloc::boxed::Box::new(key)), thumb)
         }
         _ => return Err(KeyError::UnsupportedKty),
     };
