@@ -1,5 +1,5 @@
 # edgeward — the commands a person or CI runs.
-.PHONY: test bench setup run envoy npm
+.PHONY: test bench setup run envoy npm fuzz
 
 # Every test and check (installs what a fresh machine lacks first).
 test:
@@ -24,3 +24,8 @@ envoy:
 # Build the npm package: wasm/npm/dist/ and the tarball wasm/edgeward-<version>.tgz.
 npm:
 	scripts/build-npm.sh
+
+# Fuzz every target for SECONDS each (default 60): scripts/fuzz.sh.
+SECONDS ?= 60
+fuzz:
+	scripts/fuzz.sh $(SECONDS)

@@ -50,6 +50,8 @@ envoy_tests() {
   (cd envoy/tests && ../../.venv/bin/python -m pytest -q -p no:cacheprovider)
 }
 
+# Every fuzz target for a few seconds, seeded from the test vectors (make fuzz runs longer).
+stage fuzz-smoke scripts/fuzz.sh 5
 stage envoy-real envoy_tests
 npm_tests() {
   scripts/build-npm.sh

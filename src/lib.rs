@@ -24,6 +24,8 @@ pub mod b64;
 pub mod cache;
 pub mod claims;
 pub mod decision;
+#[cfg(any(all(test, feature = "std"), feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod json;
 pub mod jwa;
 pub mod jwk;

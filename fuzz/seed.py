@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora for the fuzz targets (fuzz/corpus/<target>/) from the repository's
+test vectors and example policies. Run by scripts/fuzz.sh; the corpora are not committed."""
+import glob
+import hashlib
+import json
+import os
+import re
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "fuzz", "corpus")
+
+
+def put(target, data):
+    if isinstance(data, str):
+        data = data.encode()
+    d = os.path.join(OUT, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, hashlib.sha1(data).hexdigest()), "wb") as f:
+        f.write(data)
+
+
+def walk(v, found):
+    """Collects tokens, JWK sets and JWKs from a vector file."""
+    if isinstance(v, dict):
+        if "keys" in v and isinstance(v["keys"], list):
+            found["jwks"].append(v)
+        if "kty" in v:
+            found["jwks"].append({"keys": [v]})
+        for x in v.values():
+            walk(x, found)
+    elif isinstance(v, list):
+        for x in v:
+            walk(x, found)
+    elif isinstance(v, str) and v.count(".") in (2, 4) and len(v) > 20 and " " not in v:
+        found["tokens"].append(v)
+
+
+def main():
+    found = {"tokens": [], "jwks": []}
+    for path in glob.glob(os.path.join(ROOT, "tests", "vectors", "**", "*.json"), recursive=True):
+        with open(path) as f:
+            walk(json.load(f), found)
+    for t in found["tokens"]:
+        put("token", t)
+        h, p = t.split(".")[:2]
+        put("b64_json", h)
+        put("request", f"GET /x?access_token={t}\nauthorization: Bearer {t}\ncookie: a=b; session={t}")
+        put("request", f"POST /all/../any/%2e/x\nx-token: {t}\nauthorization: Bearer {t}, Bearer {t}")
+    for k in found["jwks"]:
+        put("jwks", json.dumps(k))
+    policies = []
+    for path in [os.path.join(ROOT, "envoy", "demo-policy.json"), os.path.join(ROOT, "README.md"),
+                 os.path.join(ROOT, "docs", "policy.md")]:
+        text = open(path).read()
+        if path.endswith(".json"):
+            policies.append(text)
+        for block in re.findall(r"```json\n(.*?)```", text, re.S):
+            if '"version"' in block:
+                policies.append(block)
+    for p in policies:
+        put("policy", p)
+        put("b64_json", p)
+    for r in ["GET /", "OPTIONS /x\norigin: a\naccess-control-request-method: GET", "GET /public/%2F..",
+              "GET /shadow/a\nx-user: spoof", "GET //a/./b/../../c?x=%zz"]:
+        put("request", r)
+    counts = {t: len(os.listdir(os.path.join(OUT, t))) for t in os.listdir(OUT)}
+    print("seed corpora:", ", ".join(f"{t} {n}" for t, n in sorted(counts.items())))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+//! Fuzzing entry points: every way untrusted bytes enter the core, one function each, so the
+//! fuzz targets in `fuzz/` stay one line long and `cargo test` runs the same entry points over
+//! the seed corpus. Each entry point must return normally for every input: a panic here is a
+//! crashed wasm VM in a host (a fail-closed outage, but an outage).
+//!
+//! Built only with the `fuzzing` feature (the fuzz crate and the tests turn it on); it needs
+//! `std` (a per-thread compiled policy).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::cache::{CacheLimits, TokenCache};
+use crate::json::{self, Limits};
+use crate::jwa::AlgSet;
+use crate::jwk::{KeySet, Origin};
+use crate::{b64, claims, decide_with_cache, path, Policy, Request};
+
+/// A public P-256 key (RFC 7515 appendix A.3: public, published test material) and a policy
+/// exercising every claim check, several token sources, rules and header edits.
+const POLICY: &str = r#"{
+  "version": 1,
+  "realm": "fuzz",
+  "providers": {
+    "idp": {
+      "issuer": "https://idp.fuzz",
+      "audiences": ["api", "other"],
+      "algorithms": ["ES256", "RS256", "EdDSA"],
+      "local_jwks": {"keys": [{"kty": "EC", "crv": "P-256", "kid": "e1",
+        "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+        "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]},
+      "subjects": [{"prefix": "svc-"}, {"exact": "alice"}],
+      "required_scopes": ["read"],
+      "required_claims": ["jti"],
+      "claim_rules": [{"claim": "/tenant", "equals": "t1"}, {"claim": "/role", "any_of": ["admin", "ops"]}],
+      "max_lifetime_seconds": 3600,
+      "from_headers": [{"name": "authorization", "value_prefix": "Bearer "}, {"name": "x-token"}],
+      "from_params": ["access_token"],
+      "from_cookies": ["session"],
+      "claim_to_headers": [{"header_name": "x-user", "claim": "sub"}],
+      "forward_payload_header": "x-payload"
+    },
+    "other": {
+      "issuer": "https://other.fuzz",
+      "local_jwks": {"keys": [{"kty": "EC", "crv": "P-256", "kid": "e1",
+        "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+        "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}
+    }
+  },
+  "rules": [
+    {"match": {"prefix": "/public/"}, "requires": {"allow_missing": {}}},
+    {"match": {"prefix": "/any/"}, "requires": {"requires_any": [
+      {"provider_name": "idp"}, {"provider_name": "other"}, {"allow_missing_or_failed": {}}]}},
+    {"match": {"prefix": "/all/", "methods": ["POST"]}, "requires": {"requires_all": [
+      {"provider_name": "idp"}, {"provider_name": "other"}]}},
+    {"match": {"prefix": "/shadow/"}, "requires": {"provider_name": "idp"}, "mode": "report"},
+    {"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}
+  ],
+  "bypass_cors_preflight": true
+}"#;
+
+fn policy() -> Option<Policy> {
+    Policy::from_json(POLICY.as_bytes()).ok()
+}
+
+std::thread_local! {
+    /// Compiled once per fuzzing thread: the entry points judge inputs, not policy loading.
+    static COMPILED: Option<Policy> = policy();
+}
+
+fn with_policy(f: impl FnOnce(&Policy)) {
+    COMPILED.with(|p| {
+        if let Some(p) = p {
+            f(p);
+        }
+    });
+}
+
+/// Strict base64url and the bounded JSON parser.
+pub fn b64_and_json(data: &[u8]) {
+    if let Ok(s) = core::str::from_utf8(data) {
+        let _ = b64::decode(s);
+        let _ = b64::decode_capped(s, 64);
+    }
+    for limits in [Limits::POLICY, Limits::CLAIMS] {
+        if let Ok(v) = json::parse(data, &limits) {
+            let _ = v.to_json();
+            let _ = v.pointer("/a/0");
+        }
+    }
+}
+
+/// A JWK set, fetched (public keys only) and local.
+pub fn jwks(data: &[u8]) {
+    let _ = KeySet::from_jwks(data, AlgSet::all(), Origin::Fetched);
+    let _ = KeySet::from_jwks(data, AlgSet::all(), Origin::Local);
+}
+
+/// A policy document (with every environment variable set to a 32-byte secret).
+pub fn policy_doc(data: &[u8]) {
+    let env = |_: &str| Some(String::from("c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3I"));
+    let _ = Policy::from_json_with_env(data, &env);
+}
+
+/// A token through the whole JWT path of a provider, and its claims through the claim
+/// checks (a fuzzer cannot forge a signature, so claims are also checked directly).
+pub fn token(data: &[u8]) {
+    with_policy(|p| token_with(p, data));
+}
+
+fn token_with(p: &Policy, data: &[u8]) {
+    let now = 1_800_000_000;
+    if let Ok(t) = core::str::from_utf8(data) {
+        let _ = p.route(t);
+        for prov in &p.providers {
+            let _ = prov.verify_jwt(t, now);
+            let _ = prov.verify_jws(t);
+        }
+    }
+    if let (Ok(v), Some(prov)) = (json::parse(data, &Limits::CLAIMS), p.providers.first()) {
+        let _ = claims::check(&v, &prov.expectations, now);
+    }
+}
+
+/// One request: the first line is `METHOD TARGET`, each further line `name: value`; the
+/// target also goes through path normalisation alone.
+pub fn request(data: &[u8]) {
+    with_policy(|p| request_with(p, data));
+}
+
+fn request_with(p: &Policy, data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let mut lines = text.split('\n');
+    let first = lines.next().unwrap_or("");
+    let (method, target) = first.split_once(' ').unwrap_or(("GET", first));
+    let _ = path::normalize(target);
+    let headers: Vec<(&str, &str)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n, v.trim_start()))
+        .collect();
+    let mut cache = TokenCache::new(CacheLimits {
+        max_entries: 4,
+        max_bytes: 4096,
+    });
+    for now in [0, 1_800_000_000, i64::MAX] {
+        let req = Request {
+            method,
+            path: target,
+            headers: &headers,
+            client_addr: None,
+            route: None,
+            now,
+        };
+        let d = decide_with_cache(p, &req, Some(&mut cache));
+        // Invariants every host relies on.
+        assert!(
+            d.allow == (d.status == 200),
+            "status agrees with the verdict"
+        );
+        assert!(d.allow || d.reason.is_some(), "a denial has a reason");
+        for (name, value) in &d.set_headers {
+            assert!(
+                !name.is_empty() && !value.contains(['\r', '\n', '\0']),
+                "header edits are safe"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fuzz_policy_loads() {
+        assert!(
+            policy().is_some(),
+            "{:?}",
+            Policy::from_json(POLICY.as_bytes()).err()
+        );
+    }
+
+    #[test]
+    fn entry_points_take_odd_inputs() {
+        let inputs: [&[u8]; 8] = [
+            b"",
+            b"GET /a/../b?access_token=x&access_token=y\nauthorization: Bearer a.b.c",
+            b"POST /all/x\ncookie: session=a; session=b\nx-token: e30.e30.e30",
+            b"OPTIONS /x\norigin: o\naccess-control-request-method: GET",
+            b"{\"keys\":[{\"kty\":\"oct\",\"k\":\"AAAA\"}]}",
+            b"{\"iss\":\"https://idp.fuzz\",\"exp\":1e400,\"nbf\":-0.5}",
+            b"eyJhbGciOiJub25lIn0.e30.",
+            &[0xff, 0xfe, b'.', 0, b'.', 0x80],
+        ];
+        for i in inputs {
+            b64_and_json(i);
+            jwks(i);
+            policy_doc(i);
+            token(i);
+            request(i);
+        }
+    }
+}
