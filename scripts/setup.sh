@@ -22,6 +22,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -c 'import jwt, cryptography' 2>/dev/null ||
   .venv/bin/pip install -q 'pyjwt==2.15.1' 'cryptography==50.0.2'
+# Akamai's reference EdgeAuth signer, for the CDN vendor-signer cases (tests/vectors/cdn/gen_cdn.py).
+.venv/bin/python -c 'import akamai.edgeauth' 2>/dev/null ||
+  .venv/bin/pip install -q 'akamai-edgeauth==0.3.2'
 
 if [ ! -d tests/interop/node_modules/jose ]; then
   (cd tests/interop && npm ci --no-audit --no-fund --silent)

@@ -34,6 +34,7 @@ pub mod jws;
 pub mod path;
 pub mod policy;
 pub mod reason;
+pub mod signed;
 
 pub use cache::TokenCache;
 pub use decision::{decide, decide_with_cache, Decision, Request};
