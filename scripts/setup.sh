@@ -26,7 +26,7 @@ fi
 .venv/bin/python -c 'import akamai.edgeauth' 2>/dev/null ||
   .venv/bin/pip install -q 'akamai-edgeauth==0.3.2'
 
-if [ ! -d tests/interop/node_modules/jose ]; then
+if [ ! -d tests/interop/node_modules/jose ] || [ ! -d tests/interop/node_modules/akamai-edgeauth ]; then
   (cd tests/interop && npm ci --no-audit --no-fund --silent)
 fi
 

@@ -4,7 +4,8 @@
 //!
 //! `committed_fixture` runs `tests/vectors/cdn/fixture.json` (made by `gen_cdn.py --small`, with
 //! throwaway keys). `freshly_generated_cases` runs the file named by `EDGEWARD_CDN_VECTORS`
-//! (scripts/test.sh generates it with fresh random keys at test time) and skips when it is unset.
+//! (scripts/test.sh generates it with fresh random keys at test time, adding Akamai cases from
+//! the npm port of the signer, `tests/interop/gen_akamai_npm.mjs`) and skips when it is unset.
 
 use std::collections::BTreeSet;
 
@@ -18,6 +19,8 @@ use serde_json::Value;
 struct Tally {
     google: usize,
     akamai: usize,
+    /// Akamai cases made by the npm port of the signer (`tests/interop/gen_akamai_npm.mjs`).
+    akamai_npm: usize,
     outcomes: BTreeSet<(&'static str, String)>,
 }
 
@@ -123,6 +126,9 @@ fn run_akamai(doc: &Value, tally: &mut Tally) {
             }
         }
         tally.akamai += 1;
+        if name.starts_with("npm: ") {
+            tally.akamai_npm += 1;
+        }
         tally.outcomes.insert(("akamai", expect.to_owned()));
     }
 }
@@ -200,7 +206,7 @@ fn freshly_generated_cases() {
     );
     assert_coverage(&t);
     eprintln!(
-        "{path}: {} google and {} akamai cases verified",
-        t.google, t.akamai
+        "{path}: {} google and {} akamai cases verified ({} of them from the npm signer)",
+        t.google, t.akamai, t.akamai_npm
     );
 }
