@@ -15,10 +15,10 @@ the verifier needs them. They are THROWAWAY TEST KEYS that protect nothing.
 
 Each case carries the verifier's inputs and the expected outcome: "ok" (with the grant's
 fields) or one of edgeward's `SignedError` codes. Times are fixed (NOW below), not the wall
-clock, so a committed output stays valid.
+clock, so an output file stays valid when kept for a look.
 
 Usage: python gen_cdn.py OUT.json [--small]
---small keeps, for the committed fixture tests/vectors/cdn/fixture.json, one case per error
+--small keeps one case per error
 code and scheme, and one accepted case per form (Google: URL, URL prefix, cookie; Akamai:
 algorithm x ACL/URL x escape_early x salt x delimiters).
 """
