@@ -5,7 +5,9 @@
 
 use alloc::vec::Vec;
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256, Sha384, Sha512};
+use sha2::{Sha256, Sha384, Sha512};
+
+use crate::rsa_fast::RsaPublicKey;
 
 /// A JWS algorithm we implement. `none` is not one, and never will be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -239,8 +241,9 @@ pub enum KeyMaterial {
     /// An HMAC secret (at least the hash length of every algorithm it is bound to); boxed,
     /// since its keyed states are larger than the other variants.
     Hmac(alloc::boxed::Box<HmacKey>),
-    /// An RSA public key (2048 to 8192 bits, odd e with 3 <= e < 2^32).
-    Rsa(rsa::RsaPublicKey),
+    /// An RSA public key (2048 to 8192 bits, odd e with 3 <= e < 2^32), precomputed for
+    /// verification.
+    Rsa(RsaPublicKey),
     /// A P-256 public point.
     P256(p256::ecdsa::VerifyingKey),
     /// A P-384 public point.
@@ -279,12 +282,14 @@ pub fn verify(alg: Alg, key: &KeyMaterial, msg: &[u8], sig: &[u8]) -> bool {
         (Alg::HS256 | Alg::HS384 | Alg::HS512, KeyMaterial::Hmac(k)) => {
             hmac_verify(alg, k, msg, sig)
         }
-        (Alg::RS256, KeyMaterial::Rsa(k)) => rsa_pkcs1::<Sha256>(k, msg, sig),
-        (Alg::RS384, KeyMaterial::Rsa(k)) => rsa_pkcs1::<Sha384>(k, msg, sig),
-        (Alg::RS512, KeyMaterial::Rsa(k)) => rsa_pkcs1::<Sha512>(k, msg, sig),
-        (Alg::PS256, KeyMaterial::Rsa(k)) => rsa_pss::<Sha256>(k, msg, sig),
-        (Alg::PS384, KeyMaterial::Rsa(k)) => rsa_pss::<Sha384>(k, msg, sig),
-        (Alg::PS512, KeyMaterial::Rsa(k)) => rsa_pss::<Sha512>(k, msg, sig),
+        // PKCS#1 v1.5 compares the whole encoded message; PSS uses MGF1 over the same hash and
+        // a salt as long as the hash. Both refuse a signature that is not exactly k bytes.
+        (Alg::RS256, KeyMaterial::Rsa(k)) => k.verify_pkcs1v15::<Sha256>(msg, sig),
+        (Alg::RS384, KeyMaterial::Rsa(k)) => k.verify_pkcs1v15::<Sha384>(msg, sig),
+        (Alg::RS512, KeyMaterial::Rsa(k)) => k.verify_pkcs1v15::<Sha512>(msg, sig),
+        (Alg::PS256, KeyMaterial::Rsa(k)) => k.verify_pss::<Sha256>(msg, sig),
+        (Alg::PS384, KeyMaterial::Rsa(k)) => k.verify_pss::<Sha384>(msg, sig),
+        (Alg::PS512, KeyMaterial::Rsa(k)) => k.verify_pss::<Sha512>(msg, sig),
         (Alg::ES256, KeyMaterial::P256(k)) => {
             use p256::ecdsa::signature::Verifier;
             // `from_slice` takes exactly 64 bytes and rejects r or s outside [1, n-1].
@@ -339,36 +344,6 @@ pub fn hmac_sign(alg: Alg, key: &[u8], msg: &[u8]) -> Option<Vec<u8>> {
         Alg::HS512 => tag!(Sha512),
         _ => None,
     }
-}
-
-/// PKCS#1 v1.5: the signature must be exactly k bytes and below n; the whole encoded message
-/// `00 01 FF.. 00 DigestInfo` is compared (no parsing, so no Bleichenbacher-style forgery).
-fn rsa_pkcs1<D>(key: &rsa::RsaPublicKey, msg: &[u8], sig: &[u8]) -> bool
-where
-    D: Digest + sha2::digest::const_oid::AssociatedOid,
-{
-    use rsa::traits::PublicKeyParts;
-    if sig.len() != key.size() {
-        return false;
-    }
-    let hashed = D::digest(msg);
-    key.verify(rsa::Pkcs1v15Sign::new::<D>(), &hashed, sig)
-        .is_ok()
-}
-
-/// PSS with MGF1 over the same hash and the salt length fixed to the hash length.
-fn rsa_pss<D>(key: &rsa::RsaPublicKey, msg: &[u8], sig: &[u8]) -> bool
-where
-    D: Digest + sha2::digest::DynDigest + Send + Sync + 'static,
-{
-    use rsa::traits::PublicKeyParts;
-    if sig.len() != key.size() {
-        return false;
-    }
-    let hashed = D::digest(msg);
-    let salt_len = <D as Digest>::output_size();
-    key.verify(rsa::Pss::new_with_salt::<D>(salt_len), &hashed, sig)
-        .is_ok()
 }
 
 #[cfg(test)]

@@ -11,15 +11,16 @@ use sha2::{Digest, Sha256};
 use crate::b64;
 use crate::json::{self, Limits, Object, Value};
 use crate::jwa::{Alg, AlgSet, Curve, KeyMaterial};
+use crate::rsa_fast::{self, RsaPublicKey};
 
 /// Maximum keys in one set.
 pub const MAX_KEYS: usize = 64;
 /// Maximum keys tried for a token without `kid`.
 pub const MAX_KID_LESS_CANDIDATES: usize = 4;
 /// Smallest RSA modulus accepted, in bits.
-pub const RSA_MIN_BITS: usize = 2048;
+pub const RSA_MIN_BITS: usize = rsa_fast::MIN_BITS;
 /// Largest RSA modulus accepted, in bits.
-pub const RSA_MAX_BITS: usize = 8192;
+pub const RSA_MAX_BITS: usize = rsa_fast::MAX_BITS;
 
 /// A verifying key bound to the algorithms it may verify.
 #[derive(Clone, Debug)]
@@ -52,7 +53,8 @@ pub enum KeyError {
     NotForVerification,
     /// A member is not strict base64url.
     BadEncoding,
-    /// RSA modulus outside 2048..=8192 bits or bad exponent.
+    /// RSA modulus outside 2048..=8192 bits or even, or an exponent that is even, below 3
+    /// or not below 2^32.
     WeakRsa,
     /// EC coordinates of the wrong length or not on the curve; Ed25519 point invalid.
     InvalidPoint,
@@ -385,22 +387,12 @@ fn thumbprint_input(members: &[(&str, &str)]) -> String {
 }
 
 fn rsa_key(o: &Object) -> Result<(KeyMaterial, String), KeyError> {
-    use rsa::traits::PublicKeyParts;
     let (n_s, n) = req_b64(o, "n")?;
     let (e_s, e) = req_b64(o, "e")?;
-    let n = rsa::BigUint::from_bytes_be(&n);
-    let e_big = rsa::BigUint::from_bytes_be(&e);
-    let bits = n.bits();
-    if !(RSA_MIN_BITS..=RSA_MAX_BITS).contains(&bits) {
-        return Err(KeyError::WeakRsa);
-    }
-    // 3 <= e < 2^32, odd.
-    if e_big.bits() > 32 || e_big < rsa::BigUint::from(3u8) || e.last().is_none_or(|b| b & 1 != 1) {
-        return Err(KeyError::WeakRsa);
-    }
-    let key = rsa::RsaPublicKey::new_with_max_size(n, e_big, RSA_MAX_BITS)
-        .map_err(|_| KeyError::WeakRsa)?;
-    if key.size() * 8 < RSA_MIN_BITS {
+    // 2048..=8192 bits, n odd, e odd with 3 <= e < 2^32; the Montgomery constants are
+    // computed here, once per key.
+    let key = RsaPublicKey::new(&n, &e).ok_or(KeyError::WeakRsa)?;
+    if !(RSA_MIN_BITS..=RSA_MAX_BITS).contains(&key.bits()) {
         return Err(KeyError::WeakRsa);
     }
     let thumb = thumbprint_input(&[("e", &e_s), ("kty", "RSA"), ("n", &n_s)]);
@@ -624,6 +616,16 @@ mod tests {
         );
         // Even exponent.
         let jwks = alloc::format!(r#"{{"keys":[{{"kty":"RSA","n":"{RFC7638_N}","e":"AQAA"}}]}}"#);
+        assert!(
+            matches!(set(&jwks, AlgSet::all(), Origin::Fetched), Err(JwksError::NoUsableKey(ref v)) if v[0].error == KeyError::WeakRsa)
+        );
+        // Even modulus.
+        let mut even = [0xffu8; 256];
+        even[255] = 0xfe;
+        let jwks = alloc::format!(
+            r#"{{"keys":[{{"kty":"RSA","n":"{}","e":"AQAB"}}]}}"#,
+            b64::encode(&even)
+        );
         assert!(
             matches!(set(&jwks, AlgSet::all(), Origin::Fetched), Err(JwksError::NoUsableKey(ref v)) if v[0].error == KeyError::WeakRsa)
         );

@@ -31,9 +31,11 @@ pub mod jwa;
 pub mod jwk;
 pub mod jwks;
 pub mod jws;
+mod mont;
 pub mod path;
 pub mod policy;
 pub mod reason;
+pub mod rsa_fast;
 pub mod signed;
 
 pub use cache::TokenCache;

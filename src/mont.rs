@@ -1,0 +1,615 @@
+//! Montgomery arithmetic modulo a public odd modulus: the bignum under [`crate::rsa_fast`].
+//!
+//! **Variable time, public data only.** Branches, loop counts and memory access here depend on
+//! the values. That is safe because only public values ever pass through: the modulus and
+//! exponent of a public key, a signature, and the encoded message computed from it. Never use
+//! this module for a private-key operation.
+//!
+//! Representation: little-endian limbs of [`W`] = 27 bits, one per `u32`, with `u64` products
+//! (one `i64.mul` in wasm32, where 64x64->128 multiplies are emulated and there is no
+//! add-with-carry). A multiplication first sums the 2L columns of the product, then reduces
+//! them (Montgomery, radix R = 2^(27 L) for an L-limb modulus). Columns are `u64` sums that
+//! are never carried until the end: with 27-bit limbs a column receives at most
+//! `2 * MAX_LIMBS + 1` = 609 products below 2^54 plus a carry below 2^37, which stays below
+//! 2^64 (checked at compile time below). So the inner loops are only multiplies and adds; they
+//! work four rows at a time ([`mac_rows`]) so that each column is loaded and stored once per
+//! four products. Squaring adds each cross product once and doubles. Exponentiation is
+//! left-to-right binary, so e = 65537 costs 16 squarings and 2 multiplications.
+
+// The arithmetic keeps the textbook names (a, b, n, m for quotient digits, t for columns, l for
+// limbs), also in the docs (a_i, x_(j-1)).
+#![allow(clippy::many_single_char_names, clippy::doc_markdown)]
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// Bits per limb.
+const W: u32 = 27;
+/// The low [`W`] bits.
+const MASK: u32 = (1 << W) - 1;
+/// Largest modulus, in bits. The column bound in the module docs depends on it.
+pub(crate) const MAX_BITS: usize = 8192;
+/// Limbs of the largest modulus (8192 / 27, rounded up).
+const MAX_LIMBS: usize = 304;
+
+// The column bound of the module docs, checked at compile time: a carry below 2^37 plus
+// 2 * MAX_LIMBS + 1 products of two limbs stays below 2^64. (In a squaring a cross product is
+// doubled, but there are at most L / 2 of them in a column.)
+#[allow(clippy::cast_lossless, clippy::cast_possible_truncation)]
+const _: () = assert!(
+    MAX_BITS.div_ceil(W as usize) == MAX_LIMBS
+        && (2 * MAX_LIMBS as u128 + 1) * (MASK as u128) * (MASK as u128) + (1u128 << 37)
+            < (1u128 << 64)
+);
+
+/// An odd modulus n >= 3 of at most [`MAX_BITS`] bits, with its Montgomery constants.
+#[derive(Clone)]
+pub(crate) struct Modulus {
+    /// n, L limbs, the top one non-zero.
+    n: Vec<u32>,
+    /// n with three zero limbs before and after (for [`mac_rows`]).
+    n_padded: Vec<u32>,
+    /// -n^-1 mod 2^27.
+    n0_inv: u32,
+    /// R^2 mod n.
+    rr: Vec<u32>,
+    /// Bit length of n.
+    bits: usize,
+}
+
+/// Buffers for one multiplication, reused across an exponentiation.
+struct Scratch {
+    /// The 2L column sums.
+    t: Vec<u64>,
+    /// An operand with three zero limbs before and after (for [`mac_rows`]).
+    padded: Vec<u32>,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        Scratch {
+            t: Vec::new(),
+            padded: Vec::new(),
+        }
+    }
+
+    /// Zeroed column sums for L limbs, and `x` padded.
+    fn columns(&mut self, l: usize, x: &[u32]) -> (&mut [u64], &[u32]) {
+        self.t.clear();
+        self.t.resize(2 * l, 0);
+        self.padded.clear();
+        self.padded.extend([0; 3].iter().chain(x).chain(&[0; 3]));
+        (&mut self.t, &self.padded)
+    }
+}
+
+impl Modulus {
+    /// Precomputes the constants for `n` (big-endian, leading zero bytes allowed). `None`
+    /// when n is even, below 3 or longer than [`MAX_BITS`].
+    pub(crate) fn new(n_be: &[u8]) -> Option<Modulus> {
+        let n_be = strip_leading_zeros(n_be);
+        let first = *n_be.first()?;
+        let bits = (n_be.len() * 8).checked_sub(usize_from(first.leading_zeros()))?;
+        if !(2..=MAX_BITS).contains(&bits) || n_be.last()? & 1 == 0 {
+            return None;
+        }
+        let limbs = bits.div_ceil(usize_from(W));
+        let n = limbs_from_be(n_be, limbs);
+        let n0_inv = neg_inv(*n.first()?);
+        let n_padded = [0; 3].iter().chain(&n).chain(&[0; 3]).copied().collect();
+        let mut m = Modulus {
+            n,
+            n_padded,
+            n0_inv,
+            rr: Vec::new(),
+            bits,
+        };
+        m.rr = m.r_squared();
+        Some(m)
+    }
+
+    /// Bit length of n.
+    pub(crate) fn bits(&self) -> usize {
+        self.bits
+    }
+
+    /// Limb count L.
+    fn limbs(&self) -> usize {
+        self.n.len()
+    }
+
+    /// The big-endian integer `bytes` as limbs; `None` unless it is below n.
+    pub(crate) fn element(&self, bytes: &[u8]) -> Option<Vec<u32>> {
+        let bytes = strip_leading_zeros(bytes);
+        if bytes.len() * 8 > self.limbs() * usize_from(W) + 8 {
+            return None;
+        }
+        let mut x = limbs_from_be(bytes, self.limbs() + 1);
+        if x.pop()? != 0 || !less(&x, &self.n) {
+            return None;
+        }
+        Some(x)
+    }
+
+    /// `x` (below n) as `len` big-endian bytes; `len` must hold n.
+    pub(crate) fn to_be_bytes(x: &[u32], len: usize) -> Vec<u8> {
+        let mut le = Vec::with_capacity(len + 4);
+        let mut acc = 0u64;
+        let mut have = 0u32;
+        for &limb in x {
+            acc |= u64::from(limb) << have;
+            have += W;
+            while have >= 8 {
+                le.push(low_byte(acc));
+                acc >>= 8;
+                have -= 8;
+            }
+        }
+        if have > 0 {
+            le.push(low_byte(acc));
+        }
+        // Bytes past `len` are zero because x < n < 2^(8 * len).
+        le.resize(len, 0);
+        le.reverse();
+        le
+    }
+
+    /// x^e mod n for x < n and any e. Left-to-right binary; the multiplication for the lowest
+    /// bit also leaves Montgomery form (for e = 65537: 1 + 16 + 1 multiplications in all).
+    pub(crate) fn pow(&self, x: &[u32], e: u32) -> Vec<u32> {
+        let l = self.limbs();
+        let mut s = Scratch::new();
+        let Some(top) = e.checked_ilog2() else {
+            return self.one();
+        };
+        if top == 0 {
+            return x.to_vec();
+        }
+        let mut base = vec![0; l];
+        self.mul(x, &self.rr, &mut base, &mut s);
+        let mut acc = base.clone();
+        let mut tmp = vec![0; l];
+        for bit in (0..top).rev() {
+            self.sqr(&acc, &mut tmp, &mut s);
+            core::mem::swap(&mut acc, &mut tmp);
+            let set = (e >> bit) & 1 == 1;
+            if bit == 0 {
+                // (x^(e-1) R) * x R^-1 = x^e; or * 1 R^-1 to leave Montgomery form.
+                let last = if set { x.to_vec() } else { self.one() };
+                self.mul(&acc, &last, &mut tmp, &mut s);
+                core::mem::swap(&mut acc, &mut tmp);
+            } else if set {
+                self.mul(&acc, &base, &mut tmp, &mut s);
+                core::mem::swap(&mut acc, &mut tmp);
+            }
+        }
+        acc
+    }
+
+    /// 1 as an element.
+    fn one(&self) -> Vec<u32> {
+        let mut one = vec![0; self.limbs()];
+        if let Some(l0) = one.first_mut() {
+            *l0 = 1;
+        }
+        one
+    }
+
+    /// R^2 mod n: 2^(bits-1) doubled up to 2R mod n (2 in Montgomery form), then raised to
+    /// the power 27 L in Montgomery form, which is 2^(27 L) R = R^2 mod n.
+    fn r_squared(&self) -> Vec<u32> {
+        let l = self.limbs();
+        let mut x = vec![0; l];
+        let top = self.bits - 1;
+        if let Some(limb) = x.get_mut(top / usize_from(W)) {
+            // INVARIANT: top % W < 27, so the shift is in range.
+            *limb = 1 << (top % usize_from(W));
+        }
+        // 2^(bits-1) < n; double it to 2^(27 L + 1) mod n = 2R mod n.
+        for _ in top..=l * usize_from(W) {
+            self.double(&mut x);
+        }
+        let mut s = Scratch::new();
+        let e = l * usize_from(W);
+        let mut acc = x.clone();
+        let mut tmp = vec![0; l];
+        for bit in (0..e.ilog2()).rev() {
+            self.sqr(&acc, &mut tmp, &mut s);
+            core::mem::swap(&mut acc, &mut tmp);
+            if (e >> bit) & 1 == 1 {
+                self.mul(&acc, &x, &mut tmp, &mut s);
+                core::mem::swap(&mut acc, &mut tmp);
+            }
+        }
+        acc
+    }
+
+    /// x = 2x mod n, for x < n.
+    fn double(&self, x: &mut [u32]) {
+        let mut carry = 0;
+        for limb in x.iter_mut() {
+            let d = (*limb << 1) | carry;
+            carry = d >> W;
+            *limb = d & MASK;
+        }
+        if carry != 0 || !less(x, &self.n) {
+            sub_in_place(x, &self.n);
+        }
+    }
+
+    /// out = a b R^-1 mod n, for a, b < n: the product into 2L column sums, four rows
+    /// a_i b per sweep, then [`Modulus::reduce`].
+    fn mul(&self, a: &[u32], b: &[u32], out: &mut [u32], s: &mut Scratch) {
+        let l = self.limbs();
+        let (t, b_padded) = s.columns(l, b);
+        for (i, rows) in (0..).step_by(4).zip(a.chunks(4)) {
+            let mut m = [0u64; 4];
+            for (mr, &ar) in m.iter_mut().zip(rows) {
+                *mr = u64::from(ar);
+            }
+            if let Some(cols) = t.get_mut(i..(i + l + 3).min(2 * l)) {
+                mac_rows(cols, b_padded, m);
+            }
+        }
+        self.reduce(t, out);
+    }
+
+    /// out = a^2 R^-1 mod n, for a < n: the cross products a_i a_j (i < j) once, four rows
+    /// per sweep, doubled; plus the squares a_i^2; then [`Modulus::reduce`].
+    fn sqr(&self, a: &[u32], out: &mut [u32], s: &mut Scratch) {
+        let l = self.limbs();
+        let (t, a_padded) = s.columns(l, a);
+        let limb = |k: usize| a.get(k).map_or(0, |&x| u64::from(x));
+        let mut i = 0;
+        // Rows i..i+4 add a_(i+r) a_k (k > i+r) to column i+r+k. From column 2i+7 on, all
+        // four rows have a term there, and the operand limbs run a_(i+1+j-r): one sweep.
+        while i + 8 <= l {
+            for j in 0..6 {
+                let Some(col) = t.get_mut(2 * i + 1 + j) else {
+                    return;
+                };
+                for r in 0..=j / 2 {
+                    *col += limb(i + r) * limb(i + 1 + j - r);
+                }
+            }
+            let m = [limb(i), limb(i + 1), limb(i + 2), limb(i + 3)];
+            if let (Some(cols), Some(x)) = (t.get_mut(2 * i + 7..i + l + 3), a_padded.get(i + 7..))
+            {
+                mac_rows(cols, x, m);
+            }
+            i += 4;
+        }
+        for (k, &ak) in a.iter().enumerate().skip(i) {
+            if let (Some(cols), Some(rest)) = (t.get_mut(2 * k + 1..k + l), a.get(k + 1..)) {
+                mac1(cols, rest, u64::from(ak));
+            }
+        }
+        for (pair, &ak) in t.chunks_exact_mut(2).zip(a) {
+            if let [even, odd] = pair {
+                *even = 2 * *even + u64::from(ak) * u64::from(ak);
+                *odd *= 2;
+            }
+        }
+        self.reduce(t, out);
+    }
+
+    /// Montgomery reduction of 2L column sums: column by column, add m_i n with m_i making
+    /// column i a multiple of 2^27, and carry on. Four quotient digits per pass: each is found
+    /// from what its column will hold after the rows before it, then the four rows m_i n are
+    /// added in one sweep.
+    fn reduce(&self, t: &mut [u64], out: &mut [u32]) {
+        let l = self.limbs();
+        let n = |k: usize| self.n.get(k).map_or(0, |&x| u64::from(x));
+        let digit = |col: u64| u64::from(low(col).wrapping_mul(self.n0_inv) & MASK);
+        let mut carry = 0u64;
+        let mut i = 0;
+        while i < l {
+            let rows = (l - i).min(4);
+            let Some(cols) = t.get_mut(i..i + l + rows - 1) else {
+                return;
+            };
+            let mut m = [0u64; 4];
+            for r in 0..rows {
+                let mut v = cols.get(r).map_or(0, |&x| x) + carry;
+                for (q, &mq) in m.iter().take(r).enumerate() {
+                    v += mq * n(r - q);
+                }
+                let mr = digit(v);
+                if let Some(slot) = m.get_mut(r) {
+                    *slot = mr;
+                }
+                carry = (v + mr * n(0)) >> W;
+            }
+            // Columns i..i+rows are now dead (their carries are in `carry`): add the rows to
+            // the columns above them only.
+            mac_rows(
+                cols.get_mut(rows..).unwrap_or(&mut []),
+                self.n_padded.get(rows..).unwrap_or(&[]),
+                m,
+            );
+            i += rows;
+        }
+        self.finish(t, carry, out);
+    }
+
+    /// Columns L..2L (plus the last carry) are the result, below 2n: normalise them into
+    /// limbs and subtract n once if needed.
+    fn finish(&self, t: &[u64], carry: u64, out: &mut [u32]) {
+        let mut c = carry;
+        for (o, &tj) in out.iter_mut().zip(t.get(self.limbs()..).unwrap_or(&[])) {
+            let v = tj + c;
+            *o = low(v) & MASK;
+            c = v >> W;
+        }
+        if c != 0 || !less(out, &self.n) {
+            sub_in_place(out, &self.n);
+        }
+    }
+}
+
+impl core::fmt::Debug for Modulus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Modulus({} bits)", self.bits)
+    }
+}
+
+/// t_j += p x_j over the shorter of the two, unrolled by four (fewer loop back-edges in wasm
+/// engines).
+#[inline]
+fn mac1(t: &mut [u64], x: &[u32], p: u64) {
+    let len = t.len().min(x.len());
+    let (Some(t), Some(x)) = (t.get_mut(..len), x.get(..len)) else {
+        return;
+    };
+    let (mut ts, mut xs) = (t.chunks_exact_mut(4), x.chunks_exact(4));
+    for (tc, xc) in (&mut ts).zip(&mut xs) {
+        if let ([t0, t1, t2, t3], &[x0, x1, x2, x3]) = (tc, xc) {
+            *t0 += p * u64::from(x0);
+            *t1 += p * u64::from(x1);
+            *t2 += p * u64::from(x2);
+            *t3 += p * u64::from(x3);
+        }
+    }
+    for (tj, &xj) in ts.into_remainder().iter_mut().zip(xs.remainder()) {
+        *tj += p * u64::from(xj);
+    }
+}
+
+/// t_j += m_0 x_j + m_1 x_(j-1) + m_2 x_(j-2) + m_3 x_(j-3): four rows at once, where `x`
+/// is the operand preceded by three zero limbs and followed by three more, offset so that
+/// `x[j + 3]` is x_j. The three previous limbs stay in registers.
+#[inline]
+fn mac_rows(t: &mut [u64], x: &[u32], m: [u64; 4]) {
+    let [m0, m1, m2, m3] = m;
+    let (mut x1, mut x2, mut x3) = (0u64, 0u64, 0u64);
+    let mut xs = x.iter();
+    // Prime the window with x_(j-1), x_(j-2), x_(j-3) for the first j.
+    for _ in 0..3 {
+        x3 = x2;
+        x2 = x1;
+        x1 = xs.next().map_or(0, |&v| u64::from(v));
+    }
+    for (tj, &xj) in t.iter_mut().zip(xs) {
+        let x0 = u64::from(xj);
+        *tj += m0 * x0 + m1 * x1 + m2 * x2 + m3 * x3;
+        x3 = x2;
+        x2 = x1;
+        x1 = x0;
+    }
+}
+
+/// a < b, for limb vectors of the same length.
+fn less(a: &[u32], b: &[u32]) -> bool {
+    a.iter().rev().lt(b.iter().rev())
+}
+
+/// a -= b, for a (plus an implicit carry limb) at least b and below 2b.
+fn sub_in_place(a: &mut [u32], b: &[u32]) {
+    let mut borrow = 0u32;
+    for (x, &y) in a.iter_mut().zip(b) {
+        let d = x.wrapping_sub(y).wrapping_sub(borrow);
+        borrow = d >> 31;
+        *x = d & MASK;
+    }
+}
+
+/// -x^-1 mod 2^27 for odd x (Newton: each step doubles the correct low bits, from 3).
+fn neg_inv(x: u32) -> u32 {
+    let mut inv = x;
+    for _ in 0..4 {
+        inv = inv.wrapping_mul(2u32.wrapping_sub(x.wrapping_mul(inv)));
+    }
+    inv.wrapping_neg() & MASK
+}
+
+/// Big-endian bytes into `limbs` limbs (more if the value needs them).
+fn limbs_from_be(bytes: &[u8], limbs: usize) -> Vec<u32> {
+    let mut out = Vec::with_capacity(limbs);
+    let mut acc = 0u64;
+    let mut have = 0u32;
+    for &b in bytes.iter().rev() {
+        acc |= u64::from(b) << have;
+        have += 8;
+        if have >= W {
+            out.push(low(acc) & MASK);
+            acc >>= W;
+            have -= W;
+        }
+    }
+    if have > 0 {
+        out.push(low(acc) & MASK);
+    }
+    if out.len() < limbs {
+        out.resize(limbs, 0);
+    }
+    out
+}
+
+fn strip_leading_zeros(b: &[u8]) -> &[u8] {
+    let zeros = b.iter().take_while(|&&x| x == 0).count();
+    b.get(zeros..).unwrap_or(&[])
+}
+
+/// The low 32 bits.
+#[inline]
+#[allow(clippy::cast_possible_truncation)]
+fn low(x: u64) -> u32 {
+    x as u32
+}
+
+/// The low 8 bits.
+#[inline]
+#[allow(clippy::cast_possible_truncation)]
+fn low_byte(x: u64) -> u8 {
+    x as u8
+}
+
+/// u32 to usize (lossless on every target we build for: 32 and 64-bit).
+#[inline]
+fn usize_from(x: u32) -> usize {
+    usize::try_from(x).unwrap_or(usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ::rsa::BigUint;
+
+    fn big(x: &[u32]) -> BigUint {
+        BigUint::from_bytes_be(&Modulus::to_be_bytes(x, x.len() * 4))
+    }
+
+    fn modulus(n: &BigUint) -> Modulus {
+        Modulus::new(&n.to_bytes_be()).unwrap()
+    }
+
+    fn elem(m: &Modulus, x: &BigUint) -> Vec<u32> {
+        m.element(&x.to_bytes_be()).unwrap()
+    }
+
+    /// Moduli that stress carries: all-ones, 2^k + 1, limb-boundary sizes, a 27-bit multiple.
+    fn edge_moduli() -> Vec<BigUint> {
+        let one = BigUint::from(1u8);
+        let mut v = Vec::new();
+        for bits in [
+            2usize, 27, 28, 54, 55, 64, 2048, 2049, 2052, 2053, 3072, 4096, 8192,
+        ] {
+            v.push((&one << bits) - &one);
+            v.push((&one << (bits - 1)) + &one);
+        }
+        v.push(BigUint::from(3u8));
+        v.push(BigUint::from(MASK));
+        v
+    }
+
+    fn samples(n: &BigUint) -> Vec<BigUint> {
+        let one = BigUint::from(1u8);
+        let mut v = vec![
+            BigUint::from(0u8),
+            one.clone(),
+            BigUint::from(2u8),
+            n - &one,
+            n - BigUint::from(2u8),
+            n >> 1usize,
+        ];
+        // All-ones limbs below n.
+        let bits = n.bits();
+        for k in [27usize, 54, bits - 1] {
+            if k < bits {
+                v.push((&one << k) - &one);
+            }
+        }
+        v.retain(|x| x < n);
+        v
+    }
+
+    #[test]
+    fn neg_inv_is_the_montgomery_constant() {
+        for x in [1u32, 3, 5, 0x7ff_ffff, 0x123_4567, MASK, u32::MAX] {
+            assert_eq!(x.wrapping_mul(neg_inv(x)).wrapping_add(1) & MASK, 0, "{x}");
+        }
+    }
+
+    #[test]
+    fn bytes_round_trip() {
+        let n = (BigUint::from(1u8) << 2053usize) - BigUint::from(1u8);
+        let m = modulus(&n);
+        for x in samples(&n) {
+            let limbs = elem(&m, &x);
+            assert_eq!(big(&limbs), x);
+            let b = Modulus::to_be_bytes(&limbs, 257);
+            assert_eq!(BigUint::from_bytes_be(&b), x);
+        }
+    }
+
+    #[test]
+    fn rejects_even_tiny_and_huge_moduli() {
+        assert!(Modulus::new(&[]).is_none());
+        assert!(Modulus::new(&[0, 0]).is_none());
+        assert!(Modulus::new(&[1]).is_none());
+        assert!(Modulus::new(&[0x10, 0x00]).is_none());
+        assert!(Modulus::new(&[0xff; 1025]).is_none());
+        assert!(Modulus::new(&[0xff; 1024]).is_some());
+        assert!(Modulus::new(&[0, 0, 3]).is_some());
+    }
+
+    #[test]
+    fn elements_must_be_below_n() {
+        let n = (BigUint::from(1u8) << 2049usize) + BigUint::from(1u8);
+        let m = modulus(&n);
+        for bad in [n.clone(), &n + BigUint::from(1u8), &n << 1usize] {
+            assert!(m.element(&bad.to_bytes_be()).is_none());
+        }
+        assert!(m.element(&[0xff; 400]).is_none());
+        assert!(m.element(&[0; 400]).is_some());
+    }
+
+    #[test]
+    fn mul_sqr_and_r_squared_match_num_bigint() {
+        for n in edge_moduli() {
+            let m = modulus(&n);
+            let r = BigUint::from(1u8) << (m.limbs() * 27);
+            assert_eq!(big(&m.rr), (&r * &r) % &n, "R^2 for {} bits", n.bits());
+            let mut s = Scratch::new();
+            let xs = samples(&n);
+            for a in &xs {
+                for b in &xs {
+                    let (ea, eb) = (elem(&m, a), elem(&m, b));
+                    let mut out = vec![0; m.limbs()];
+                    m.mul(&ea, &eb, &mut out, &mut s);
+                    // out R = a b (mod n)
+                    assert_eq!(
+                        (big(&out) * &r) % &n,
+                        (a * b) % &n,
+                        "mul, {} bits",
+                        n.bits()
+                    );
+                    assert!(big(&out) < n);
+                    if a == b {
+                        let mut sq = vec![0; m.limbs()];
+                        m.sqr(&ea, &mut sq, &mut s);
+                        assert_eq!(sq, out, "sqr, {} bits", n.bits());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pow_matches_num_bigint() {
+        for n in edge_moduli() {
+            let m = modulus(&n);
+            for x in samples(&n) {
+                for e in [0u32, 1, 2, 3, 17, 65537, 0x8000_0001, u32::MAX] {
+                    let got = big(&m.pow(&elem(&m, &x), e));
+                    assert_eq!(
+                        got,
+                        x.modpow(&BigUint::from(e), &n),
+                        "{} bits e={e}",
+                        n.bits()
+                    );
+                }
+            }
+        }
+    }
+}
