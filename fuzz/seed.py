@@ -64,6 +64,12 @@ def main():
     for r in ["GET /", "OPTIONS /x\norigin: a\naccess-control-request-method: GET", "GET /public/%2F..",
               "GET /shadow/a\nx-user: spoof", "GET //a/./b/../../c?x=%zz"]:
         put("request", r)
+    for c in ["https://cdn.example/a.mp4?Expires=1800000100&KeyName=k&Signature=AAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+              "https://cdn.example/?URLPrefix=aHR0cHM6Ly9jZG4uZXhhbXBsZS8=&Expires=1800000100&KeyName=k&Signature=AAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+              "URLPrefix=aHR0cHM6Ly9jZG4uZXhhbXBsZS8=:Expires=1800000100:KeyName=k:Signature=AAAAAAAAAAAAAAAAAAAAAAAAAAA=\nhttps://cdn.example/x",
+              "ip=1.2.3.4~st=1799999000~exp=1800000100~acl=/a/*!/b/?~id=x~data=y~hmac=" + "0" * 64 + "\n/a/b",
+              "exp=1800000100~hmac=" + "0" * 40 + "\n/path%20with+plus"]:
+        put("signed", c)
     counts = {t: len(os.listdir(os.path.join(OUT, t))) for t in os.listdir(OUT)}
     print("seed corpora:", ", ".join(f"{t} {n}" for t, n in sorted(counts.items())))
 
