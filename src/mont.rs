@@ -5,16 +5,17 @@
 //! exponent of a public key, a signature, and the encoded message computed from it. Never use
 //! this module for a private-key operation.
 //!
-//! Representation: little-endian limbs of [`W`] = 27 bits, one per `u32`, with `u64` products
-//! (one `i64.mul` in wasm32, where 64x64->128 multiplies are emulated and there is no
-//! add-with-carry). A multiplication first sums the 2L columns of the product, then reduces
-//! them (Montgomery, radix R = 2^(27 L) for an L-limb modulus). Columns are `u64` sums that
-//! are never carried until the end: with 27-bit limbs a column receives at most
-//! `2 * MAX_LIMBS + 1` = 609 products below 2^54 plus a carry below 2^37, which stays below
-//! 2^64 (checked at compile time below). So the inner loops are only multiplies and adds; they
-//! work four rows at a time ([`mac_rows`]) so that each column is loaded and stored once per
-//! four products. Squaring adds each cross product once and doubles. Exponentiation is
-//! left-to-right binary, so e = 65537 costs 16 squarings and 2 multiplications.
+//! Representation: little-endian limbs of w bits, one per `u32`, with `u64` products (one
+//! `i64.mul` in wasm32, where 64x64->128 multiplies are emulated and there is no
+//! add-with-carry): w = 28 up to 127 limbs (3556 bits, so 2048 and 3072-bit keys), w = 27 above,
+//! up to 8192 bits. A multiplication first sums the 2L columns of the product, then reduces
+//! them (Montgomery, radix R = 2^(w L) for an L-limb modulus). Columns are `u64` sums that are
+//! not carried until the end: a column receives at most 2L products below 2^(2w) plus a carry
+//! below 2^(64-w), which stays below 2^64 for both widths (checked at compile time below). So
+//! the inner loops are only multiplies and adds; they work four rows at a time ([`mac_rows`])
+//! so that each column is loaded and stored once per four products. Squaring adds each cross
+//! product once and doubles. Exponentiation is left-to-right binary, so e = 65537 costs 16
+//! squarings and 2 multiplications.
 
 // The arithmetic keeps the textbook names (a, b, n, m for quotient digits, t for columns, l for
 // limbs), also in the docs (a_i, x_(j-1)).
@@ -23,22 +24,25 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-/// Bits per limb.
-const W: u32 = 27;
-/// The low [`W`] bits.
-const MASK: u32 = (1 << W) - 1;
+/// Bits per limb for moduli of up to [`MAX_LIMBS_28`] limbs (3556 bits; 2048 and 3072-bit keys).
+const W_28: u32 = 28;
+/// Most limbs of 28 bits: a column of 2 * 127 products below 2^56 plus a carry fits a `u64`.
+const MAX_LIMBS_28: usize = 127;
+/// Bits per limb for larger moduli.
+const W_27: u32 = 27;
 /// Largest modulus, in bits. The column bound in the module docs depends on it.
 pub(crate) const MAX_BITS: usize = 8192;
-/// Limbs of the largest modulus (8192 / 27, rounded up).
+/// Limbs of 27 bits for the largest modulus (8192 / 27, rounded up).
 const MAX_LIMBS: usize = 304;
 
-// The column bound of the module docs, checked at compile time: a carry below 2^37 plus
-// 2 * MAX_LIMBS + 1 products of two limbs stays below 2^64. (In a squaring a cross product is
-// doubled, but there are at most L / 2 of them in a column.)
+// The column bound of the module docs, checked at compile time: a carry below 2^(64 - W) plus
+// 2 L products of two W-bit limbs stays below 2^64, for both widths. (A column of a product
+// has at most L products, a_i b_j or a_i a_j; the reduction adds at most L more, m_i n_j.)
 #[allow(clippy::cast_lossless, clippy::cast_possible_truncation)]
 const _: () = assert!(
-    MAX_BITS.div_ceil(W as usize) == MAX_LIMBS
-        && (2 * MAX_LIMBS as u128 + 1) * (MASK as u128) * (MASK as u128) + (1u128 << 37)
+    MAX_BITS.div_ceil(W_27 as usize) == MAX_LIMBS
+        && (2 * MAX_LIMBS as u128) * (1u128 << (2 * W_27)) + (1u128 << (64 - W_27)) < (1u128 << 64)
+        && (2 * MAX_LIMBS_28 as u128) * (1u128 << (2 * W_28)) + (1u128 << (64 - W_28))
             < (1u128 << 64)
 );
 
@@ -49,8 +53,12 @@ pub(crate) struct Modulus {
     n: Vec<u32>,
     /// n with three zero limbs before and after (for [`mac_rows`]).
     n_padded: Vec<u32>,
-    /// -n^-1 mod 2^27.
+    /// -n^-1 mod 2^w.
     n0_inv: u32,
+    /// Bits per limb, w: 28 or 27.
+    w: u32,
+    /// The low w bits.
+    mask: u32,
     /// R^2 mod n.
     rr: Vec<u32>,
     /// Bit length of n.
@@ -93,14 +101,22 @@ impl Modulus {
         if !(2..=MAX_BITS).contains(&bits) || n_be.last()? & 1 == 0 {
             return None;
         }
-        let limbs = bits.div_ceil(usize_from(W));
-        let n = limbs_from_be(n_be, limbs);
-        let n0_inv = neg_inv(*n.first()?);
+        let w = if bits.div_ceil(usize_from(W_28)) <= MAX_LIMBS_28 {
+            W_28
+        } else {
+            W_27
+        };
+        let mask = (1 << w) - 1;
+        let limbs = bits.div_ceil(usize_from(w));
+        let n = limbs_from_be(n_be, limbs, w);
+        let n0_inv = neg_inv(*n.first()?, mask);
         let n_padded = [0; 3].iter().chain(&n).chain(&[0; 3]).copied().collect();
         let mut m = Modulus {
             n,
             n_padded,
             n0_inv,
+            w,
+            mask,
             rr: Vec::new(),
             bits,
         };
@@ -121,10 +137,10 @@ impl Modulus {
     /// The big-endian integer `bytes` as limbs; `None` unless it is below n.
     pub(crate) fn element(&self, bytes: &[u8]) -> Option<Vec<u32>> {
         let bytes = strip_leading_zeros(bytes);
-        if bytes.len() * 8 > self.limbs() * usize_from(W) + 8 {
+        if bytes.len() * 8 > self.limbs() * usize_from(self.w) + 8 {
             return None;
         }
-        let mut x = limbs_from_be(bytes, self.limbs() + 1);
+        let mut x = limbs_from_be(bytes, self.limbs() + 1, self.w);
         if x.pop()? != 0 || !less(&x, &self.n) {
             return None;
         }
@@ -132,13 +148,13 @@ impl Modulus {
     }
 
     /// `x` (below n) as `len` big-endian bytes; `len` must hold n.
-    pub(crate) fn to_be_bytes(x: &[u32], len: usize) -> Vec<u8> {
+    pub(crate) fn to_be_bytes(&self, x: &[u32], len: usize) -> Vec<u8> {
         let mut le = Vec::with_capacity(len + 4);
         let mut acc = 0u64;
         let mut have = 0u32;
         for &limb in x {
             acc |= u64::from(limb) << have;
-            have += W;
+            have += self.w;
             while have >= 8 {
                 le.push(low_byte(acc));
                 acc >>= 8;
@@ -201,16 +217,17 @@ impl Modulus {
         let l = self.limbs();
         let mut x = vec![0; l];
         let top = self.bits - 1;
-        if let Some(limb) = x.get_mut(top / usize_from(W)) {
-            // INVARIANT: top % W < 27, so the shift is in range.
-            *limb = 1 << (top % usize_from(W));
+        let w = usize_from(self.w);
+        if let Some(limb) = x.get_mut(top / w) {
+            // INVARIANT: top % w < 28, so the shift is in range.
+            *limb = 1 << (top % w);
         }
-        // 2^(bits-1) < n; double it to 2^(27 L + 1) mod n = 2R mod n.
-        for _ in top..=l * usize_from(W) {
+        // 2^(bits-1) < n; double it to 2^(w L + 1) mod n = 2R mod n.
+        for _ in top..=l * w {
             self.double(&mut x);
         }
         let mut s = Scratch::new();
-        let e = l * usize_from(W);
+        let e = l * w;
         let mut acc = x.clone();
         let mut tmp = vec![0; l];
         for bit in (0..e.ilog2()).rev() {
@@ -229,11 +246,11 @@ impl Modulus {
         let mut carry = 0;
         for limb in x.iter_mut() {
             let d = (*limb << 1) | carry;
-            carry = d >> W;
-            *limb = d & MASK;
+            carry = d >> self.w;
+            *limb = d & self.mask;
         }
         if carry != 0 || !less(x, &self.n) {
-            sub_in_place(x, &self.n);
+            sub_in_place(x, &self.n, self.mask);
         }
     }
 
@@ -300,7 +317,7 @@ impl Modulus {
     fn reduce(&self, t: &mut [u64], out: &mut [u32]) {
         let l = self.limbs();
         let n = |k: usize| self.n.get(k).map_or(0, |&x| u64::from(x));
-        let digit = |col: u64| u64::from(low(col).wrapping_mul(self.n0_inv) & MASK);
+        let digit = |col: u64| u64::from(low(col).wrapping_mul(self.n0_inv) & self.mask);
         let mut carry = 0u64;
         let mut i = 0;
         while i < l {
@@ -318,7 +335,7 @@ impl Modulus {
                 if let Some(slot) = m.get_mut(r) {
                     *slot = mr;
                 }
-                carry = (v + mr * n(0)) >> W;
+                carry = (v + mr * n(0)) >> self.w;
             }
             // Columns i..i+rows are now dead (their carries are in `carry`): add the rows to
             // the columns above them only.
@@ -338,11 +355,11 @@ impl Modulus {
         let mut c = carry;
         for (o, &tj) in out.iter_mut().zip(t.get(self.limbs()..).unwrap_or(&[])) {
             let v = tj + c;
-            *o = low(v) & MASK;
-            c = v >> W;
+            *o = low(v) & self.mask;
+            c = v >> self.w;
         }
         if c != 0 || !less(out, &self.n) {
-            sub_in_place(out, &self.n);
+            sub_in_place(out, &self.n, self.mask);
         }
     }
 }
@@ -404,40 +421,41 @@ fn less(a: &[u32], b: &[u32]) -> bool {
 }
 
 /// a -= b, for a (plus an implicit carry limb) at least b and below 2b.
-fn sub_in_place(a: &mut [u32], b: &[u32]) {
+fn sub_in_place(a: &mut [u32], b: &[u32], mask: u32) {
     let mut borrow = 0u32;
     for (x, &y) in a.iter_mut().zip(b) {
         let d = x.wrapping_sub(y).wrapping_sub(borrow);
         borrow = d >> 31;
-        *x = d & MASK;
+        *x = d & mask;
     }
 }
 
 /// -x^-1 mod 2^27 for odd x (Newton: each step doubles the correct low bits, from 3).
-fn neg_inv(x: u32) -> u32 {
+fn neg_inv(x: u32, mask: u32) -> u32 {
     let mut inv = x;
     for _ in 0..4 {
         inv = inv.wrapping_mul(2u32.wrapping_sub(x.wrapping_mul(inv)));
     }
-    inv.wrapping_neg() & MASK
+    inv.wrapping_neg() & mask
 }
 
 /// Big-endian bytes into `limbs` limbs (more if the value needs them).
-fn limbs_from_be(bytes: &[u8], limbs: usize) -> Vec<u32> {
+fn limbs_from_be(bytes: &[u8], limbs: usize, w: u32) -> Vec<u32> {
+    let mask = (1 << w) - 1;
     let mut out = Vec::with_capacity(limbs);
     let mut acc = 0u64;
     let mut have = 0u32;
     for &b in bytes.iter().rev() {
         acc |= u64::from(b) << have;
         have += 8;
-        if have >= W {
-            out.push(low(acc) & MASK);
-            acc >>= W;
-            have -= W;
+        if have >= w {
+            out.push(low(acc) & mask);
+            acc >>= w;
+            have -= w;
         }
     }
     if have > 0 {
-        out.push(low(acc) & MASK);
+        out.push(low(acc) & mask);
     }
     if out.len() < limbs {
         out.resize(limbs, 0);
@@ -475,8 +493,8 @@ mod tests {
     use super::*;
     use ::rsa::BigUint;
 
-    fn big(x: &[u32]) -> BigUint {
-        BigUint::from_bytes_be(&Modulus::to_be_bytes(x, x.len() * 4))
+    fn big(m: &Modulus, x: &[u32]) -> BigUint {
+        BigUint::from_bytes_be(&m.to_be_bytes(x, x.len() * 4))
     }
 
     fn modulus(n: &BigUint) -> Modulus {
@@ -498,7 +516,13 @@ mod tests {
             v.push((&one << (bits - 1)) + &one);
         }
         v.push(BigUint::from(3u8));
-        v.push(BigUint::from(MASK));
+        v.push(BigUint::from((1u32 << 27) - 1));
+        v.push(BigUint::from((1u32 << 28) - 1));
+        // The last sizes with 28-bit limbs, and the first with 27-bit ones.
+        for bits in [3556usize, 3557] {
+            v.push((&one << bits) - &one);
+            v.push((&one << (bits - 1)) + &one);
+        }
         v
     }
 
@@ -525,8 +549,14 @@ mod tests {
 
     #[test]
     fn neg_inv_is_the_montgomery_constant() {
-        for x in [1u32, 3, 5, 0x7ff_ffff, 0x123_4567, MASK, u32::MAX] {
-            assert_eq!(x.wrapping_mul(neg_inv(x)).wrapping_add(1) & MASK, 0, "{x}");
+        for x in [1u32, 3, 5, 0x7ff_ffff, 0x123_4567, 0xfff_ffff, u32::MAX] {
+            for mask in [(1 << 27) - 1, (1 << 28) - 1] {
+                assert_eq!(
+                    x.wrapping_mul(neg_inv(x, mask)).wrapping_add(1) & mask,
+                    0,
+                    "{x}"
+                );
+            }
         }
     }
 
@@ -536,8 +566,8 @@ mod tests {
         let m = modulus(&n);
         for x in samples(&n) {
             let limbs = elem(&m, &x);
-            assert_eq!(big(&limbs), x);
-            let b = Modulus::to_be_bytes(&limbs, 257);
+            assert_eq!(big(&m, &limbs), x);
+            let b = m.to_be_bytes(&limbs, 257);
             assert_eq!(BigUint::from_bytes_be(&b), x);
         }
     }
@@ -551,6 +581,12 @@ mod tests {
         assert!(Modulus::new(&[0xff; 1025]).is_none());
         assert!(Modulus::new(&[0xff; 1024]).is_some());
         assert!(Modulus::new(&[0, 0, 3]).is_some());
+        // Limb width: 28 bits up to 127 limbs (3556 bits), 27 above.
+        let one = BigUint::from(1u8);
+        for (bits, w) in [(2048usize, 28), (3556, 28), (3557, 27), (8192, 27)] {
+            let n = (&one << bits) - &one;
+            assert_eq!(modulus(&n).w, w, "{bits}");
+        }
     }
 
     #[test]
@@ -568,8 +604,8 @@ mod tests {
     fn mul_sqr_and_r_squared_match_num_bigint() {
         for n in edge_moduli() {
             let m = modulus(&n);
-            let r = BigUint::from(1u8) << (m.limbs() * 27);
-            assert_eq!(big(&m.rr), (&r * &r) % &n, "R^2 for {} bits", n.bits());
+            let r = BigUint::from(1u8) << (m.limbs() * usize::try_from(m.w).unwrap());
+            assert_eq!(big(&m, &m.rr), (&r * &r) % &n, "R^2 for {} bits", n.bits());
             let mut s = Scratch::new();
             let xs = samples(&n);
             for a in &xs {
@@ -579,12 +615,12 @@ mod tests {
                     m.mul(&ea, &eb, &mut out, &mut s);
                     // out R = a b (mod n)
                     assert_eq!(
-                        (big(&out) * &r) % &n,
+                        (big(&m, &out) * &r) % &n,
                         (a * b) % &n,
                         "mul, {} bits",
                         n.bits()
                     );
-                    assert!(big(&out) < n);
+                    assert!(big(&m, &out) < n);
                     if a == b {
                         let mut sq = vec![0; m.limbs()];
                         m.sqr(&ea, &mut sq, &mut s);
@@ -601,7 +637,7 @@ mod tests {
             let m = modulus(&n);
             for x in samples(&n) {
                 for e in [0u32, 1, 2, 3, 17, 65537, 0x8000_0001, u32::MAX] {
-                    let got = big(&m.pow(&elem(&m, &x), e));
+                    let got = big(&m, &m.pow(&elem(&m, &x), e));
                     assert_eq!(
                         got,
                         x.modpow(&BigUint::from(e), &n),

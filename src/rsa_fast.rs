@@ -84,7 +84,7 @@ impl RsaPublicKey {
             return None;
         }
         let s = self.n.element(sig)?;
-        Some(Modulus::to_be_bytes(&self.n.pow(&s, self.e), self.k))
+        Some(self.n.to_be_bytes(&self.n.pow(&s, self.e), self.k))
     }
 
     /// RSASSA-PKCS1-v1_5 verification (RFC 8017 8.2.2) of `sig` over `msg` with hash `D`.
