@@ -97,7 +97,10 @@ impl Modulus {
     pub(crate) fn new(n_be: &[u8]) -> Option<Modulus> {
         let n_be = strip_leading_zeros(n_be);
         let first = *n_be.first()?;
-        let bits = (n_be.len() * 8).checked_sub(usize_from(first.leading_zeros()))?;
+        let bits = n_be
+            .len()
+            .checked_mul(8)?
+            .checked_sub(usize_from(first.leading_zeros()))?;
         if !(2..=MAX_BITS).contains(&bits) || n_be.last()? & 1 == 0 {
             return None;
         }
@@ -137,7 +140,8 @@ impl Modulus {
     /// The big-endian integer `bytes` as limbs; `None` unless it is below n.
     pub(crate) fn element(&self, bytes: &[u8]) -> Option<Vec<u32>> {
         let bytes = strip_leading_zeros(bytes);
-        if bytes.len() * 8 > self.limbs() * usize_from(self.w) + 8 {
+        // (No multiplication of the untrusted length.)
+        if bytes.len() > (self.limbs() * usize_from(self.w) + 8) / 8 {
             return None;
         }
         let mut x = limbs_from_be(bytes, self.limbs() + 1, self.w);
