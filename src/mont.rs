@@ -5,17 +5,18 @@
 //! exponent of a public key, a signature, and the encoded message computed from it. Never use
 //! this module for a private-key operation.
 //!
-//! Representation: little-endian limbs of w bits, one per `u32`, with `u64` products (one
-//! `i64.mul` in wasm32, where 64x64->128 multiplies are emulated and there is no
-//! add-with-carry): w = 28 up to 127 limbs (3556 bits, so 2048 and 3072-bit keys), w = 27 above,
-//! up to 8192 bits. A multiplication first sums the 2L columns of the product, then reduces
-//! them (Montgomery, radix R = 2^(w L) for an L-limb modulus). Columns are `u64` sums that are
-//! not carried until the end: a column receives at most 2L products below 2^(2w) plus a carry
-//! below 2^(64-w), which stays below 2^64 for both widths (checked at compile time below). So
-//! the inner loops are only multiplies and adds; they work four rows at a time ([`mac_rows`])
-//! so that each column is loaded and stored once per four products. Squaring adds each cross
-//! product once and doubles. Exponentiation is left-to-right binary, so e = 65537 costs 16
-//! squarings and 2 multiplications.
+//! Representation: little-endian limbs of w bits with double-width products: `u32` limbs
+//! and `u64` products on 32-bit targets such as wasm32 (where 64x64->128 multiplies are
+//! emulated and there is no add-with-carry, but a 32x32->64 product is one `i64.mul`), with
+//! w = 28 up to 127 limbs (3556 bits, so 2048 and 3072-bit keys) and w = 27 above; `u64` limbs
+//! and `u128` products on 64-bit targets, with w = 60 up to 127 limbs and w = 59 above. A
+//! multiplication first sums the 2L columns of the product, then reduces them (Montgomery,
+//! radix R = 2^(w L) for an L-limb modulus). Columns are double-width sums that are not carried
+//! until the end: a column receives at most 2L products below 2^(2w) plus a carry, which fits
+//! for every width (checked at compile time below). So the inner loops are only multiplies and
+//! adds; they work four rows at a time ([`mac_rows`]) so that each column is loaded and stored
+//! once per four products. Squaring adds each cross product once and doubles. Exponentiation
+//! is left-to-right binary, so e = 65537 costs 16 squarings and 2 multiplications.
 
 // The arithmetic keeps the textbook names (a, b, n, m for quotient digits, t for columns, l for
 // limbs), also in the docs (a_i, x_(j-1)).
@@ -24,43 +25,77 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-/// Bits per limb for moduli of up to [`MAX_LIMBS_28`] limbs (3556 bits; 2048 and 3072-bit keys).
-const W_28: u32 = 28;
-/// Most limbs of 28 bits: a column of 2 * 127 products below 2^56 plus a carry fits a `u64`.
-const MAX_LIMBS_28: usize = 127;
-/// Bits per limb for larger moduli.
-const W_27: u32 = 27;
 /// Largest modulus, in bits. The column bound in the module docs depends on it.
 pub(crate) const MAX_BITS: usize = 8192;
-/// Limbs of 27 bits for the largest modulus (8192 / 27, rounded up).
-const MAX_LIMBS: usize = 304;
 
-// The column bound of the module docs, checked at compile time: a carry below 2^(64 - W) plus
-// 2 L products of two W-bit limbs stays below 2^64, for both widths. (A column of a product
-// has at most L products, a_i b_j or a_i a_j; the reduction adds at most L more, m_i n_j.)
-#[allow(clippy::cast_lossless, clippy::cast_possible_truncation)]
+/// Limb types and widths per target: `u32` limbs with `u64` products where 64x64->128
+/// multiplies are emulated (wasm32), `u64` limbs with `u128` products on 64-bit targets.
+#[cfg(not(target_pointer_width = "64"))]
+mod width {
+    /// One limb.
+    pub(super) type Limb = u32;
+    /// A product of two limbs, and a column sum.
+    pub(super) type Wide = u64;
+    /// Bits per limb up to [`MAX_LIMBS_HI`] limbs (3556 bits: 2048 and 3072-bit keys).
+    pub(super) const W_HI: u32 = 28;
+    /// Most limbs of [`W_HI`] bits.
+    pub(super) const MAX_LIMBS_HI: usize = 127;
+    /// Bits per limb above that.
+    pub(super) const W_LO: u32 = 27;
+    /// Limbs of [`W_LO`] bits for the largest modulus.
+    pub(super) const MAX_LIMBS: usize = 304;
+}
+
+/// See the 32-bit `width`.
+#[cfg(target_pointer_width = "64")]
+mod width {
+    /// One limb.
+    pub(super) type Limb = u64;
+    /// A product of two limbs, and a column sum.
+    pub(super) type Wide = u128;
+    /// Bits per limb up to [`MAX_LIMBS_HI`] limbs (7620 bits).
+    pub(super) const W_HI: u32 = 60;
+    /// Most limbs of [`W_HI`] bits.
+    pub(super) const MAX_LIMBS_HI: usize = 127;
+    /// Bits per limb above that.
+    pub(super) const W_LO: u32 = 59;
+    /// Limbs of [`W_LO`] bits for the largest modulus.
+    pub(super) const MAX_LIMBS: usize = 139;
+}
+
+use width::{Limb, Wide, MAX_LIMBS, MAX_LIMBS_HI, W_HI, W_LO};
+
+/// How many products of two w-bit limbs a `Wide` column can take on top of a carry (a column
+/// sum shifted right by w).
+#[allow(clippy::cast_possible_truncation)]
+const fn column_capacity(w: u32) -> usize {
+    ((Wide::MAX - (Wide::MAX >> w)) >> (2 * w)) as usize
+}
+
+// The column bound of the module docs, checked at compile time for both widths: a column
+// receives at most 2 L products (at most L of a_i b_j or a_i a_j, at most L of m_i n_j) plus
+// a carry.
 const _: () = assert!(
-    MAX_BITS.div_ceil(W_27 as usize) == MAX_LIMBS
-        && (2 * MAX_LIMBS as u128) * (1u128 << (2 * W_27)) + (1u128 << (64 - W_27)) < (1u128 << 64)
-        && (2 * MAX_LIMBS_28 as u128) * (1u128 << (2 * W_28)) + (1u128 << (64 - W_28))
-            < (1u128 << 64)
+    MAX_BITS.div_ceil(W_LO as usize) <= MAX_LIMBS
+        && 2 * MAX_LIMBS <= column_capacity(W_LO)
+        && 2 * MAX_LIMBS_HI <= column_capacity(W_HI)
 );
 
 /// An odd modulus n >= 3 of at most [`MAX_BITS`] bits, with its Montgomery constants.
 #[derive(Clone)]
 pub(crate) struct Modulus {
     /// n, L limbs, the top one non-zero.
-    n: Vec<u32>,
+    n: Vec<Limb>,
     /// n with three zero limbs before and after (for [`mac_rows`]).
-    n_padded: Vec<u32>,
+    n_padded: Vec<Limb>,
     /// -n^-1 mod 2^w.
-    n0_inv: u32,
+    n0_inv: Limb,
     /// Bits per limb, w: 28 or 27.
     w: u32,
     /// The low w bits.
-    mask: u32,
+    mask: Limb,
     /// R^2 mod n.
-    rr: Vec<u32>,
+    rr: Vec<Limb>,
     /// Bit length of n.
     bits: usize,
 }
@@ -68,9 +103,9 @@ pub(crate) struct Modulus {
 /// Buffers for one multiplication, reused across an exponentiation.
 struct Scratch {
     /// The 2L column sums.
-    t: Vec<u64>,
+    t: Vec<Wide>,
     /// An operand with three zero limbs before and after (for [`mac_rows`]).
-    padded: Vec<u32>,
+    padded: Vec<Limb>,
 }
 
 impl Scratch {
@@ -82,7 +117,7 @@ impl Scratch {
     }
 
     /// Zeroed column sums for L limbs, and `x` padded.
-    fn columns(&mut self, l: usize, x: &[u32]) -> (&mut [u64], &[u32]) {
+    fn columns(&mut self, l: usize, x: &[Limb]) -> (&mut [Wide], &[Limb]) {
         self.t.clear();
         self.t.resize(2 * l, 0);
         self.padded.clear();
@@ -104,12 +139,12 @@ impl Modulus {
         if !(2..=MAX_BITS).contains(&bits) || n_be.last()? & 1 == 0 {
             return None;
         }
-        let w = if bits.div_ceil(usize_from(W_28)) <= MAX_LIMBS_28 {
-            W_28
+        let w = if bits.div_ceil(usize_from(W_HI)) <= MAX_LIMBS_HI {
+            W_HI
         } else {
-            W_27
+            W_LO
         };
-        let mask = (1 << w) - 1;
+        let mask: Limb = (1 << w) - 1;
         let limbs = bits.div_ceil(usize_from(w));
         let n = limbs_from_be(n_be, limbs, w);
         let n0_inv = neg_inv(*n.first()?, mask);
@@ -138,7 +173,7 @@ impl Modulus {
     }
 
     /// The big-endian integer `bytes` as limbs; `None` unless it is below n.
-    pub(crate) fn element(&self, bytes: &[u8]) -> Option<Vec<u32>> {
+    pub(crate) fn element(&self, bytes: &[u8]) -> Option<Vec<Limb>> {
         let bytes = strip_leading_zeros(bytes);
         // (No multiplication of the untrusted length.)
         if bytes.len() > (self.limbs() * usize_from(self.w) + 8) / 8 {
@@ -152,12 +187,12 @@ impl Modulus {
     }
 
     /// `x` (below n) as `len` big-endian bytes; `len` must hold n.
-    pub(crate) fn to_be_bytes(&self, x: &[u32], len: usize) -> Vec<u8> {
+    pub(crate) fn to_be_bytes(&self, x: &[Limb], len: usize) -> Vec<u8> {
         let mut le = Vec::with_capacity(len + 4);
-        let mut acc = 0u64;
+        let mut acc: Wide = 0;
         let mut have = 0u32;
         for &limb in x {
-            acc |= u64::from(limb) << have;
+            acc |= Wide::from(limb) << have;
             have += self.w;
             while have >= 8 {
                 le.push(low_byte(acc));
@@ -176,7 +211,7 @@ impl Modulus {
 
     /// x^e mod n for x < n and any e. Left-to-right binary; the multiplication for the lowest
     /// bit also leaves Montgomery form (for e = 65537: 1 + 16 + 1 multiplications in all).
-    pub(crate) fn pow(&self, x: &[u32], e: u32) -> Vec<u32> {
+    pub(crate) fn pow(&self, x: &[Limb], e: u32) -> Vec<Limb> {
         let l = self.limbs();
         let mut s = Scratch::new();
         let Some(top) = e.checked_ilog2() else {
@@ -207,7 +242,7 @@ impl Modulus {
     }
 
     /// 1 as an element.
-    fn one(&self) -> Vec<u32> {
+    fn one(&self) -> Vec<Limb> {
         let mut one = vec![0; self.limbs()];
         if let Some(l0) = one.first_mut() {
             *l0 = 1;
@@ -217,7 +252,7 @@ impl Modulus {
 
     /// R^2 mod n: 2^(bits-1) doubled up to 2R mod n (2 in Montgomery form), then raised to
     /// the power 27 L in Montgomery form, which is 2^(27 L) R = R^2 mod n.
-    fn r_squared(&self) -> Vec<u32> {
+    fn r_squared(&self) -> Vec<Limb> {
         let l = self.limbs();
         let mut x = vec![0; l];
         let top = self.bits - 1;
@@ -246,7 +281,7 @@ impl Modulus {
     }
 
     /// x = 2x mod n, for x < n.
-    fn double(&self, x: &mut [u32]) {
+    fn double(&self, x: &mut [Limb]) {
         let mut carry = 0;
         for limb in x.iter_mut() {
             let d = (*limb << 1) | carry;
@@ -260,13 +295,13 @@ impl Modulus {
 
     /// out = a b R^-1 mod n, for a, b < n: the product into 2L column sums, four rows
     /// a_i b per sweep, then [`Modulus::reduce`].
-    fn mul(&self, a: &[u32], b: &[u32], out: &mut [u32], s: &mut Scratch) {
+    fn mul(&self, a: &[Limb], b: &[Limb], out: &mut [Limb], s: &mut Scratch) {
         let l = self.limbs();
         let (t, b_padded) = s.columns(l, b);
         for (i, rows) in (0..).step_by(4).zip(a.chunks(4)) {
-            let mut m = [0u64; 4];
+            let mut m: [Wide; 4] = [0; 4];
             for (mr, &ar) in m.iter_mut().zip(rows) {
-                *mr = u64::from(ar);
+                *mr = Wide::from(ar);
             }
             if let Some(cols) = t.get_mut(i..(i + l + 3).min(2 * l)) {
                 mac_rows(cols, b_padded, m);
@@ -277,10 +312,10 @@ impl Modulus {
 
     /// out = a^2 R^-1 mod n, for a < n: the cross products a_i a_j (i < j) once, four rows
     /// per sweep, doubled; plus the squares a_i^2; then [`Modulus::reduce`].
-    fn sqr(&self, a: &[u32], out: &mut [u32], s: &mut Scratch) {
+    fn sqr(&self, a: &[Limb], out: &mut [Limb], s: &mut Scratch) {
         let l = self.limbs();
         let (t, a_padded) = s.columns(l, a);
-        let limb = |k: usize| a.get(k).map_or(0, |&x| u64::from(x));
+        let limb = |k: usize| a.get(k).map_or(0, |&x| Wide::from(x));
         let mut i = 0;
         // Rows i..i+4 add a_(i+r) a_k (k > i+r) to column i+r+k. From column 2i+7 on, all
         // four rows have a term there, and the operand limbs run a_(i+1+j-r): one sweep.
@@ -302,12 +337,12 @@ impl Modulus {
         }
         for (k, &ak) in a.iter().enumerate().skip(i) {
             if let (Some(cols), Some(rest)) = (t.get_mut(2 * k + 1..k + l), a.get(k + 1..)) {
-                mac1(cols, rest, u64::from(ak));
+                mac1(cols, rest, Wide::from(ak));
             }
         }
         for (pair, &ak) in t.chunks_exact_mut(2).zip(a) {
             if let [even, odd] = pair {
-                *even = 2 * *even + u64::from(ak) * u64::from(ak);
+                *even = 2 * *even + Wide::from(ak) * Wide::from(ak);
                 *odd *= 2;
             }
         }
@@ -318,18 +353,18 @@ impl Modulus {
     /// column i a multiple of 2^27, and carry on. Four quotient digits per pass: each is found
     /// from what its column will hold after the rows before it, then the four rows m_i n are
     /// added in one sweep.
-    fn reduce(&self, t: &mut [u64], out: &mut [u32]) {
+    fn reduce(&self, t: &mut [Wide], out: &mut [Limb]) {
         let l = self.limbs();
-        let n = |k: usize| self.n.get(k).map_or(0, |&x| u64::from(x));
-        let digit = |col: u64| u64::from(low(col).wrapping_mul(self.n0_inv) & self.mask);
-        let mut carry = 0u64;
+        let n = |k: usize| self.n.get(k).map_or(0, |&x| Wide::from(x));
+        let digit = |col: Wide| Wide::from(low(col).wrapping_mul(self.n0_inv) & self.mask);
+        let mut carry: Wide = 0;
         let mut i = 0;
         while i < l {
             let rows = (l - i).min(4);
             let Some(cols) = t.get_mut(i..i + l + rows - 1) else {
                 return;
             };
-            let mut m = [0u64; 4];
+            let mut m: [Wide; 4] = [0; 4];
             for r in 0..rows {
                 let mut v = cols.get(r).map_or(0, |&x| x) + carry;
                 for (q, &mq) in m.iter().take(r).enumerate() {
@@ -355,7 +390,7 @@ impl Modulus {
 
     /// Columns L..2L (plus the last carry) are the result, below 2n: normalise them into
     /// limbs and subtract n once if needed.
-    fn finish(&self, t: &[u64], carry: u64, out: &mut [u32]) {
+    fn finish(&self, t: &[Wide], carry: Wide, out: &mut [Limb]) {
         let mut c = carry;
         for (o, &tj) in out.iter_mut().zip(t.get(self.limbs()..).unwrap_or(&[])) {
             let v = tj + c;
@@ -377,7 +412,7 @@ impl core::fmt::Debug for Modulus {
 /// t_j += p x_j over the shorter of the two, unrolled by four (fewer loop back-edges in wasm
 /// engines).
 #[inline]
-fn mac1(t: &mut [u64], x: &[u32], p: u64) {
+fn mac1(t: &mut [Wide], x: &[Limb], p: Wide) {
     let len = t.len().min(x.len());
     let (Some(t), Some(x)) = (t.get_mut(..len), x.get(..len)) else {
         return;
@@ -385,14 +420,14 @@ fn mac1(t: &mut [u64], x: &[u32], p: u64) {
     let (mut ts, mut xs) = (t.chunks_exact_mut(4), x.chunks_exact(4));
     for (tc, xc) in (&mut ts).zip(&mut xs) {
         if let ([t0, t1, t2, t3], &[x0, x1, x2, x3]) = (tc, xc) {
-            *t0 += p * u64::from(x0);
-            *t1 += p * u64::from(x1);
-            *t2 += p * u64::from(x2);
-            *t3 += p * u64::from(x3);
+            *t0 += p * Wide::from(x0);
+            *t1 += p * Wide::from(x1);
+            *t2 += p * Wide::from(x2);
+            *t3 += p * Wide::from(x3);
         }
     }
     for (tj, &xj) in ts.into_remainder().iter_mut().zip(xs.remainder()) {
-        *tj += p * u64::from(xj);
+        *tj += p * Wide::from(xj);
     }
 }
 
@@ -400,18 +435,18 @@ fn mac1(t: &mut [u64], x: &[u32], p: u64) {
 /// is the operand preceded by three zero limbs and followed by three more, offset so that
 /// `x[j + 3]` is x_j. The three previous limbs stay in registers.
 #[inline]
-fn mac_rows(t: &mut [u64], x: &[u32], m: [u64; 4]) {
+fn mac_rows(t: &mut [Wide], x: &[Limb], m: [Wide; 4]) {
     let [m0, m1, m2, m3] = m;
-    let (mut x1, mut x2, mut x3) = (0u64, 0u64, 0u64);
+    let (mut x1, mut x2, mut x3): (Wide, Wide, Wide) = (0, 0, 0);
     let mut xs = x.iter();
     // Prime the window with x_(j-1), x_(j-2), x_(j-3) for the first j.
     for _ in 0..3 {
         x3 = x2;
         x2 = x1;
-        x1 = xs.next().map_or(0, |&v| u64::from(v));
+        x1 = xs.next().map_or(0, |&v| Wide::from(v));
     }
     for (tj, &xj) in t.iter_mut().zip(xs) {
-        let x0 = u64::from(xj);
+        let x0 = Wide::from(xj);
         *tj += m0 * x0 + m1 * x1 + m2 * x2 + m3 * x3;
         x3 = x2;
         x2 = x1;
@@ -420,37 +455,39 @@ fn mac_rows(t: &mut [u64], x: &[u32], m: [u64; 4]) {
 }
 
 /// a < b, for limb vectors of the same length.
-fn less(a: &[u32], b: &[u32]) -> bool {
+fn less(a: &[Limb], b: &[Limb]) -> bool {
     a.iter().rev().lt(b.iter().rev())
 }
 
 /// a -= b, for a (plus an implicit carry limb) at least b and below 2b.
-fn sub_in_place(a: &mut [u32], b: &[u32], mask: u32) {
-    let mut borrow = 0u32;
+fn sub_in_place(a: &mut [Limb], b: &[Limb], mask: Limb) {
+    let mut borrow: Limb = 0;
     for (x, &y) in a.iter_mut().zip(b) {
         let d = x.wrapping_sub(y).wrapping_sub(borrow);
-        borrow = d >> 31;
+        borrow = d >> (Limb::BITS - 1);
         *x = d & mask;
     }
 }
 
-/// -x^-1 mod 2^27 for odd x (Newton: each step doubles the correct low bits, from 3).
-fn neg_inv(x: u32, mask: u32) -> u32 {
+/// -x^-1 mod 2^w (`mask` = 2^w - 1) for odd x (Newton: each step doubles the correct low
+/// bits, from 3 to 96).
+fn neg_inv(x: Limb, mask: Limb) -> Limb {
+    let two: Limb = 2;
     let mut inv = x;
-    for _ in 0..4 {
-        inv = inv.wrapping_mul(2u32.wrapping_sub(x.wrapping_mul(inv)));
+    for _ in 0..5 {
+        inv = inv.wrapping_mul(two.wrapping_sub(x.wrapping_mul(inv)));
     }
     inv.wrapping_neg() & mask
 }
 
 /// Big-endian bytes into `limbs` limbs (more if the value needs them).
-fn limbs_from_be(bytes: &[u8], limbs: usize, w: u32) -> Vec<u32> {
-    let mask = (1 << w) - 1;
+fn limbs_from_be(bytes: &[u8], limbs: usize, w: u32) -> Vec<Limb> {
+    let mask: Limb = (1 << w) - 1;
     let mut out = Vec::with_capacity(limbs);
-    let mut acc = 0u64;
+    let mut acc: Wide = 0;
     let mut have = 0u32;
     for &b in bytes.iter().rev() {
-        acc |= u64::from(b) << have;
+        acc |= Wide::from(b) << have;
         have += 8;
         if have >= w {
             out.push(low(acc) & mask);
@@ -475,14 +512,14 @@ fn strip_leading_zeros(b: &[u8]) -> &[u8] {
 /// The low 32 bits.
 #[inline]
 #[allow(clippy::cast_possible_truncation)]
-fn low(x: u64) -> u32 {
-    x as u32
+fn low(x: Wide) -> Limb {
+    x as Limb
 }
 
 /// The low 8 bits.
 #[inline]
 #[allow(clippy::cast_possible_truncation)]
-fn low_byte(x: u64) -> u8 {
+fn low_byte(x: Wide) -> u8 {
     x as u8
 }
 
@@ -497,15 +534,15 @@ mod tests {
     use super::*;
     use ::rsa::BigUint;
 
-    fn big(m: &Modulus, x: &[u32]) -> BigUint {
-        BigUint::from_bytes_be(&m.to_be_bytes(x, x.len() * 4))
+    fn big(m: &Modulus, x: &[Limb]) -> BigUint {
+        BigUint::from_bytes_be(&m.to_be_bytes(x, x.len() * 8))
     }
 
     fn modulus(n: &BigUint) -> Modulus {
         Modulus::new(&n.to_bytes_be()).unwrap()
     }
 
-    fn elem(m: &Modulus, x: &BigUint) -> Vec<u32> {
+    fn elem(m: &Modulus, x: &BigUint) -> Vec<Limb> {
         m.element(&x.to_bytes_be()).unwrap()
     }
 
@@ -522,8 +559,9 @@ mod tests {
         v.push(BigUint::from(3u8));
         v.push(BigUint::from((1u32 << 27) - 1));
         v.push(BigUint::from((1u32 << 28) - 1));
-        // The last sizes with 28-bit limbs, and the first with 27-bit ones.
-        for bits in [3556usize, 3557] {
+        // The last size with W_HI-bit limbs, and the first with W_LO-bit ones.
+        let last_hi = usize_from(W_HI) * MAX_LIMBS_HI;
+        for bits in [last_hi, last_hi + 1] {
             v.push((&one << bits) - &one);
             v.push((&one << (bits - 1)) + &one);
         }
@@ -553,8 +591,8 @@ mod tests {
 
     #[test]
     fn neg_inv_is_the_montgomery_constant() {
-        for x in [1u32, 3, 5, 0x7ff_ffff, 0x123_4567, 0xfff_ffff, u32::MAX] {
-            for mask in [(1 << 27) - 1, (1 << 28) - 1] {
+        for x in [1, 3, 5, 0x7ff_ffff, 0x123_4567, 0xfff_ffff, Limb::MAX] {
+            for mask in [(1 << W_LO) - 1, (1 << W_HI) - 1] {
                 assert_eq!(
                     x.wrapping_mul(neg_inv(x, mask)).wrapping_add(1) & mask,
                     0,
@@ -585,9 +623,15 @@ mod tests {
         assert!(Modulus::new(&[0xff; 1025]).is_none());
         assert!(Modulus::new(&[0xff; 1024]).is_some());
         assert!(Modulus::new(&[0, 0, 3]).is_some());
-        // Limb width: 28 bits up to 127 limbs (3556 bits), 27 above.
+        // Limb width: W_HI up to MAX_LIMBS_HI limbs, W_LO above.
         let one = BigUint::from(1u8);
-        for (bits, w) in [(2048usize, 28), (3556, 28), (3557, 27), (8192, 27)] {
+        let last_hi = usize_from(W_HI) * MAX_LIMBS_HI;
+        for (bits, w) in [
+            (2048usize, W_HI),
+            (last_hi, W_HI),
+            (last_hi + 1, W_LO),
+            (8192, W_LO),
+        ] {
             let n = (&one << bits) - &one;
             assert_eq!(modulus(&n).w, w, "{bits}");
         }
