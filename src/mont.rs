@@ -90,7 +90,7 @@ pub(crate) struct Modulus {
     n_padded: Vec<Limb>,
     /// -n^-1 mod 2^w.
     n0_inv: Limb,
-    /// Bits per limb, w: 28 or 27.
+    /// Bits per limb, w: [`W_HI`] or [`W_LO`].
     w: u32,
     /// The low w bits.
     mask: Limb,
@@ -251,14 +251,14 @@ impl Modulus {
     }
 
     /// R^2 mod n: 2^(bits-1) doubled up to 2R mod n (2 in Montgomery form), then raised to
-    /// the power 27 L in Montgomery form, which is 2^(27 L) R = R^2 mod n.
+    /// the power w L in Montgomery form, which is 2^(w L) R = R^2 mod n.
     fn r_squared(&self) -> Vec<Limb> {
         let l = self.limbs();
         let mut x = vec![0; l];
         let top = self.bits - 1;
         let w = usize_from(self.w);
         if let Some(limb) = x.get_mut(top / w) {
-            // INVARIANT: top % w < 28, so the shift is in range.
+            // INVARIANT: top % w < w < Limb::BITS, so the shift is in range.
             *limb = 1 << (top % w);
         }
         // 2^(bits-1) < n; double it to 2^(w L + 1) mod n = 2R mod n.
@@ -350,7 +350,7 @@ impl Modulus {
     }
 
     /// Montgomery reduction of 2L column sums: column by column, add m_i n with m_i making
-    /// column i a multiple of 2^27, and carry on. Four quotient digits per pass: each is found
+    /// column i a multiple of 2^w, and carry on. Four quotient digits per pass: each is found
     /// from what its column will hold after the rows before it, then the four rows m_i n are
     /// added in one sweep.
     fn reduce(&self, t: &mut [Wide], out: &mut [Limb]) {
@@ -509,7 +509,7 @@ fn strip_leading_zeros(b: &[u8]) -> &[u8] {
     b.get(zeros..).unwrap_or(&[])
 }
 
-/// The low 32 bits.
+/// The low limb-width bits.
 #[inline]
 #[allow(clippy::cast_possible_truncation)]
 fn low(x: Wide) -> Limb {
