@@ -166,6 +166,35 @@ fn request_with(p: &Policy, data: &[u8]) {
     }
 }
 
+/// Signed URLs, cookies and tokens: the first line is the credential (a URL, a cookie value or
+/// an Akamai token), the rest the request URL or path. Keys are all-zero dummies: a fuzzer
+/// cannot forge a MAC, so this drives the decoders and every check before the MAC.
+pub fn signed(data: &[u8]) {
+    use crate::signed::{akamai, google};
+    let text = String::from_utf8_lossy(data);
+    let (first, rest) = text.split_once('\n').unwrap_or((&text, "/"));
+    let now = 1_800_000_000;
+    if let Ok(keys) = google::GoogleKeys::new([("k", "AAAAAAAAAAAAAAAAAAAAAA==")]) {
+        let _ = google::verify_url(&keys, first, now);
+        let _ = google::verify_cookie(&keys, first, rest, now);
+        let _ = google::prefix_lacks_trailing_slash(first);
+    }
+    for alg in [
+        akamai::Algorithm::Sha256,
+        akamai::Algorithm::Sha1,
+        akamai::Algorithm::Md5,
+    ] {
+        if let Ok(cfg) = akamai::AkamaiConfig::new("00000000000000000000000000000000", alg) {
+            for early in [false, true] {
+                let cfg = cfg.clone().with_escape_early(early);
+                let _ = akamai::verify(&cfg, first, rest, Some("1.2.3.4"), now);
+                let _ = akamai::verify(&cfg, first, rest, None, now);
+            }
+        }
+    }
+    let _ = akamai::acl_matches(first, rest);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,33 +229,4 @@ mod tests {
             request(i);
         }
     }
-}
-
-/// Signed URLs, cookies and tokens: the first line is the credential (a URL, a cookie value or
-/// an Akamai token), the rest the request URL or path. Keys are all-zero dummies: a fuzzer
-/// cannot forge a MAC, so this drives the decoders and every check before the MAC.
-pub fn signed(data: &[u8]) {
-    use crate::signed::{akamai, google};
-    let text = String::from_utf8_lossy(data);
-    let (first, rest) = text.split_once('\n').unwrap_or((&text, "/"));
-    let now = 1_800_000_000;
-    if let Ok(keys) = google::GoogleKeys::new([("k", "AAAAAAAAAAAAAAAAAAAAAA==")]) {
-        let _ = google::verify_url(&keys, first, now);
-        let _ = google::verify_cookie(&keys, first, rest, now);
-        let _ = google::prefix_lacks_trailing_slash(first);
-    }
-    for alg in [
-        akamai::Algorithm::Sha256,
-        akamai::Algorithm::Sha1,
-        akamai::Algorithm::Md5,
-    ] {
-        if let Ok(cfg) = akamai::AkamaiConfig::new("00000000000000000000000000000000", alg) {
-            for early in [false, true] {
-                let cfg = cfg.clone().with_escape_early(early);
-                let _ = akamai::verify(&cfg, first, rest, Some("1.2.3.4"), now);
-                let _ = akamai::verify(&cfg, first, rest, None, now);
-            }
-        }
-    }
-    let _ = akamai::acl_matches(first, rest);
 }
