@@ -164,6 +164,7 @@ export class Edgeward {
   #onEvent;
   #remote;
   #storeTried = new Set();
+  #storeDone = false;
 
   constructor(engine, options) {
     this.#engine = engine;
@@ -270,7 +271,8 @@ export class Edgeward {
   }
 
   async #warmFromStore() {
-    if (!this.#keyStore) return;
+    // Each provider is looked up once per isolate; after that this costs nothing per request.
+    if (!this.#keyStore || this.#storeDone) return;
     for (const s of this.status()) {
       if (s.loaded || this.#storeTried.has(s.provider)) continue;
       this.#storeTried.add(s.provider);
@@ -285,6 +287,7 @@ export class Edgeward {
         this.#event({ type: 'key_store_error', provider: s.provider, error: String(e?.message ?? e) });
       }
     }
+    this.#storeDone = true;
   }
 
   async #keys(waitUntil) {
@@ -292,8 +295,7 @@ export class Edgeward {
     await this.#warmFromStore();
     const jobs = JSON.parse(this.#engine.poll(this.#clock()));
     const runs = jobs.map((j) => this.#run(j));
-    let missing = this.status().filter((s) => !s.available);
-    if (missing.length === 0) {
+    if (this.#engine.unavailable() === 0) {
       // Keys at hand (fresh or stale): refresh in the background, answer now.
       if (runs.length > 0) {
         const all = Promise.allSettled(runs);
@@ -304,14 +306,13 @@ export class Edgeward {
     // No usable set for some provider: this call may start a bounded fetch of its own rather
     // than wait on one another request owns.
     const own = new Set(jobs.map((j) => j.provider));
-    for (const s of missing) {
+    for (const s of this.status().filter((st) => !st.available)) {
       if (own.has(s.provider)) continue;
       const job = JSON.parse(this.#engine.coldJob(s.provider));
       if (job) runs.push(this.#run(job));
     }
     await Promise.allSettled(runs);
-    missing = this.status().filter((s) => !s.available && s.fetching > 0);
-    if (missing.length === 0) return;
+    if (!this.status().some((s) => !s.available && s.fetching > 0)) return;
     // Others' fetches are still running: watch the engine (not their promises) for a while.
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline) {

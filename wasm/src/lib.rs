@@ -483,19 +483,14 @@ impl Engine {
                 &remote.authority,
             ) {
                 Ok(found) => {
-                    if let Some(r) = self.remotes.get_mut(ri) {
-                        r.jwks_path = Some(found);
-                    }
                     let next_job = Job {
                         discovery: false,
                         ..job
                     };
-                    let url = format!("{}://{}{}", remote.scheme, remote.authority, {
-                        self.remotes
-                            .get(ri)
-                            .and_then(|r| r.jwks_path.clone())
-                            .unwrap_or_default()
-                    });
+                    let url = format!("{}://{}{found}", remote.scheme, remote.authority);
+                    if let Some(r) = self.remotes.get_mut(ri) {
+                        r.jwks_path = Some(found);
+                    }
                     let mut out = String::from("{\"next\":");
                     job_json(
                         &mut out,
@@ -626,6 +621,23 @@ impl Engine {
         }
         out.push(']');
         out
+    }
+
+    /// How many remote providers have no servable key set now: 0 on the steady path, so a
+    /// host asks for the full [`Engine::status`] only when it has to wait or fetch.
+    pub fn unavailable(&self) -> u32 {
+        let n = self
+            .remotes
+            .iter()
+            .filter(|r| {
+                !self
+                    .policy
+                    .providers
+                    .get(r.provider)
+                    .is_some_and(|p| p.available)
+            })
+            .count();
+        u32::try_from(n).unwrap_or(u32::MAX)
     }
 
     /// `{enabled, entries, bytes, hits, misses}` of the verified-token cache, as JSON text.
