@@ -138,7 +138,10 @@ impl TokenCache {
         if expires_at <= now {
             return;
         }
-        let bytes = entry_bytes(&accepted.verified);
+        let Some(verified) = &accepted.verified else {
+            return;
+        };
+        let bytes = entry_bytes(verified);
         if bytes > self.limits.max_bytes || self.limits.max_entries == 0 {
             return;
         }

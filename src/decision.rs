@@ -10,6 +10,7 @@ use alloc::vec::Vec;
 use alloc::rc::Rc;
 
 use crate::cache::TokenCache;
+use crate::credential::{self, Kind, SignedInput};
 use crate::json::Value;
 use crate::path::{self, Target};
 use crate::policy::{
@@ -107,7 +108,7 @@ enum Outcome {
 
 fn rank(r: Reason) -> u8 {
     match r {
-        Reason::TokenMissing => 1,
+        Reason::TokenMissing | Reason::CookieMissing => 1,
         Reason::IssuerMismatch => 2,
         Reason::TokenAmbiguous => 4,
         _ => 3,
@@ -121,6 +122,9 @@ struct Eval<'p, 'r, 'c> {
     verified: Vec<Option<Result<Rc<Accepted>, Rejection>>>,
     target: &'r Target<'r>,
     cache: Option<&'c mut TokenCache>,
+    /// The client address, looked up on first use.
+    #[allow(clippy::option_option)] // outer: looked up yet; inner: known
+    client: Option<Option<core::net::IpAddr>>,
 }
 
 impl Eval<'_, '_, '_> {
@@ -138,6 +142,67 @@ impl Eval<'_, '_, '_> {
         f
     }
 
+    fn client_ip(&mut self) -> Option<core::net::IpAddr> {
+        *self.client.get_or_insert_with(|| {
+            crate::context::client_ip(
+                self.req.client_addr,
+                self.req.headers,
+                &self.policy.trusted_proxies,
+            )
+        })
+    }
+
+    fn verify(&mut self, i: usize, token: &str) -> Result<Rc<Accepted>, Rejection> {
+        let now = self.req.now;
+        let generation = self.policy.generation;
+        let Some(p) = self.policy.providers.get(i) else {
+            return Err(Reason::ConfigInvalid.into());
+        };
+        match &p.kind {
+            Kind::SignedUrl(scheme) | Kind::SignedCookie(scheme) => {
+                let client_ip = self.client_ip();
+                let public_url = self
+                    .policy
+                    .public_origin
+                    .as_deref()
+                    .map(|o| crate::context::public_url(o, self.req.path));
+                let raw_path = self
+                    .req
+                    .path
+                    .split_once('?')
+                    .map_or(self.req.path, |(p, _)| p);
+                if crate::context::has_dot_segment(raw_path) {
+                    return Err(Rejection::new(Reason::PathInvalid, "dot-segment"));
+                }
+                let input = SignedInput {
+                    credential: token,
+                    raw_path,
+                    public_url: public_url.as_deref(),
+                    client_ip,
+                    now,
+                };
+                let url = matches!(p.kind, Kind::SignedUrl(_));
+                credential::verify_signed(scheme, url, &input).map(Rc::new)
+            }
+            Kind::Jwt | Kind::Session(_) => {
+                let result = match self.cache.as_deref_mut() {
+                    Some(cache) => p.verify_jwt_cached(token, now, generation, cache),
+                    None => p.verify_jwt(token, now).map(Rc::new),
+                };
+                let Kind::Session(session) = &p.kind else {
+                    return result;
+                };
+                let client_ip = if session.bind_client_ip {
+                    self.client_ip()
+                } else {
+                    None
+                };
+                credential::check_session(session, result.as_deref(), client_ip)?;
+                result
+            }
+        }
+    }
+
     fn token_fingerprint(&self, i: usize) -> Option<String> {
         match self.found.get(i) {
             Some(Some(Found::One { token, .. })) => Some(fingerprint(token)),
@@ -147,19 +212,17 @@ impl Eval<'_, '_, '_> {
 
     fn provider(&mut self, i: usize) -> Outcome {
         match self.found(i) {
-            Found::Missing => Outcome::Deny(Reason::TokenMissing.into(), Some(i)),
+            Found::Missing => {
+                let missing = match self.policy.providers.get(i).map(|p| &p.kind) {
+                    Some(Kind::Jwt) | None => Reason::TokenMissing,
+                    Some(_) => Reason::CookieMissing,
+                };
+                Outcome::Deny(missing.into(), Some(i))
+            }
             Found::Ambiguous => Outcome::Deny(Reason::TokenAmbiguous.into(), Some(i)),
             Found::One { token, .. } => {
                 if self.verified.get(i).is_some_and(Option::is_none) {
-                    let now = self.req.now;
-                    let generation = self.policy.generation;
-                    let result = match (self.policy.providers.get(i), self.cache.as_deref_mut()) {
-                        (Some(p), Some(cache)) => {
-                            p.verify_jwt_cached(&token, now, generation, cache)
-                        }
-                        (Some(p), None) => p.verify_jwt(&token, now).map(Rc::new),
-                        (None, _) => Err(Reason::ConfigInvalid.into()),
-                    };
+                    let result = self.verify(i, &token);
                     if let Some(slot) = self.verified.get_mut(i) {
                         *slot = Some(result);
                     }
@@ -260,6 +323,24 @@ fn scope_of(r: &Requirement, n: usize) -> Vec<usize> {
 
 /// Finds this provider's token among its sources: none, exactly one, or ambiguous.
 fn extract(p: &Provider, req: &Request<'_>, target: &Target<'_>) -> Found {
+    if let Kind::SignedUrl(credential::Scheme::Google(_)) = &p.kind {
+        // The credential is the URL itself; it is present when the query has any of the
+        // scheme's parameters (the verifier then demands all of them, in place).
+        let present = target.query.is_some_and(|q| {
+            q.split('&').any(|pair| {
+                let name = pair.split_once('=').map_or(pair, |(n, _)| n);
+                matches!(name, "Expires" | "KeyName" | "Signature" | "URLPrefix")
+            })
+        });
+        return if present {
+            Found::One {
+                token: String::from(req.path),
+                source: 0,
+            }
+        } else {
+            Found::Missing
+        };
+    }
     let mut found: Option<(String, usize)> = None;
     let mut count = 0usize;
     let mut note = |token: String, source: usize| {
@@ -381,7 +462,13 @@ fn deny(
     rule: Option<usize>,
     provider: Option<String>,
 ) -> Decision {
-    let d = rej.reason.disposition();
+    let kind = provider
+        .as_deref()
+        .and_then(|n| policy.providers.iter().find(|p| p.name == n))
+        .map_or(crate::reason::CredentialKind::Bearer, |p| {
+            p.kind.credential_kind()
+        });
+    let d = rej.reason.disposition_for(kind);
     let mut response_headers = Vec::new();
     if let Some(c) = d.challenge.render(&policy.realm) {
         response_headers.push((String::from("www-authenticate"), c));
@@ -464,6 +551,42 @@ pub fn decide_with_cache(
     d
 }
 
+/// Finds and verifies provider `index`'s credential in `req` alone, as [`decide`] would for a
+/// rule requiring that provider (for tools: the CLI's `cookie verify`).
+///
+/// # Errors
+/// `path_invalid` for an unacceptable path; `token_missing` / `cookie_missing`,
+/// `token_ambiguous`, or the verification's reason.
+pub fn verify_provider(
+    policy: &Policy,
+    index: usize,
+    req: &Request<'_>,
+) -> Result<Rc<Accepted>, Rejection> {
+    let target = path::normalize(req.path)?;
+    let n = policy.providers.len();
+    let mut ev = Eval {
+        policy,
+        req,
+        found: alloc::vec![None; n],
+        verified: alloc::vec![None; n],
+        target: &target,
+        cache: None,
+        client: None,
+    };
+    match ev.provider(index) {
+        Outcome::Deny(rej, _) => Err(rej),
+        Outcome::Allow(_) => match ev.verified.get(index) {
+            Some(Some(Ok(a))) => Ok(Rc::clone(a)),
+            _ => Err(Reason::ConfigInvalid.into()),
+        },
+    }
+}
+
+/// The client address [`decide`] judges `req` by (see [`crate::context::client_ip`]).
+pub fn client_ip(policy: &Policy, req: &Request<'_>) -> Option<core::net::IpAddr> {
+    crate::context::client_ip(req.client_addr, req.headers, &policy.trusted_proxies)
+}
+
 fn has_header(req: &Request<'_>, name: &str) -> bool {
     req.headers
         .iter()
@@ -505,6 +628,7 @@ fn evaluate(
         verified: alloc::vec![None; n],
         target,
         cache,
+        client: None,
     };
     // Standalone allow_missing / allow_missing_or_failed verify every provider's token.
     let requirement = match &rule.requires {
@@ -570,8 +694,11 @@ fn evaluate(
                     }
                 }
                 if let Some(h) = &p.forward_payload_header {
-                    d.set_headers
-                        .push((h.clone(), b64::encode(acc.verified.payload())));
+                    d.set_headers.extend(
+                        acc.verified
+                            .as_ref()
+                            .map(|v| (h.clone(), b64::encode(v.payload()))),
+                    );
                 }
             }
             if d.provider.is_none() {

@@ -95,6 +95,11 @@ impl core::fmt::Display for JsonError {
 pub struct Number(String);
 
 impl Number {
+    /// The number for an integer.
+    pub fn from_i64(v: i64) -> Number {
+        Number(alloc::format!("{v}"))
+    }
+
     /// The number's text as it appeared in the document.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -236,6 +241,15 @@ pub enum Value {
 pub struct Object(Vec<(String, Value)>);
 
 impl Object {
+    /// Sets member `name` (replacing a member of that name, in place), for values built here
+    /// rather than parsed.
+    pub fn insert(&mut self, name: String, value: Value) {
+        match self.0.iter_mut().find(|(k, _)| *k == name) {
+            Some((_, v)) => *v = value,
+            None => self.0.push((name, value)),
+        }
+    }
+
     /// The member named `name`.
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)

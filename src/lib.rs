@@ -23,6 +23,8 @@ extern crate std;
 pub mod b64;
 pub mod cache;
 pub mod claims;
+pub mod context;
+pub mod credential;
 pub mod decision;
 #[cfg(any(all(test, feature = "std"), feature = "fuzzing"))]
 pub mod fuzzing;

@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 use serde::Deserialize;
 
 use crate::claims::{self, ClaimRule, ClaimTest, Expectations, SubjectMatch};
+use crate::credential::{Kind, Scheme};
 use crate::json::{self, Limits, Value};
 use crate::jwa::{Alg, AlgSet};
 use crate::jwk::{KeySet, Origin};
@@ -49,6 +50,15 @@ pub struct PolicyDoc {
     /// Bounds of the verified-token cache hosts keep; `max_entries: 0` turns it off.
     #[serde(default)]
     pub token_cache: Option<TokenCacheDoc>,
+    /// The scheme and host clients use (`https://cdn.example.com`): signed URLs and URL
+    /// prefixes are checked against it and the raw request target. Required by Google Cloud
+    /// CDN and `CloudFront` providers.
+    #[serde(default)]
+    pub public_origin: Option<String>,
+    /// Peers (CIDRs) whose forwarded headers (`X-Forwarded-For`, `Forwarded`,
+    /// `CF-Connecting-IP`) name the client. Headers from any other peer are ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// Verified-token cache bounds.
@@ -90,6 +100,15 @@ fn default_skew() -> i64 {
 #[serde(deny_unknown_fields)]
 #[allow(clippy::struct_excessive_bools)] // mirrors the documented JSON fields one to one
 pub struct ProviderDoc {
+    /// `jwt` (default), `signed_url`, `signed_cookie` or `session_cookie`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// The scheme and keys of a `signed_url` / `signed_cookie` provider.
+    #[serde(default)]
+    pub signed: Option<crate::credential::SignedDoc>,
+    /// Minting rules of a `session_cookie` provider.
+    #[serde(default)]
+    pub session: Option<crate::credential::SessionDoc>,
     /// Exact `iss`; required when there is more than one provider.
     #[serde(default)]
     pub issuer: Option<String>,
@@ -372,6 +391,8 @@ pub enum Source {
 pub struct Provider {
     /// Its name in the policy.
     pub name: String,
+    /// What it checks.
+    pub kind: crate::credential::Kind,
     /// Claim expectations.
     pub expectations: Expectations,
     /// Accepted `typ` values (`None`: any but the reserved ones).
@@ -454,6 +475,12 @@ pub struct Policy {
     pub bypass_cors_preflight: bool,
     /// Verified-token cache bounds for hosts.
     pub token_cache: crate::cache::CacheLimits,
+    /// `public_origin`, checked.
+    pub public_origin: Option<String>,
+    /// `trusted_proxies`, parsed.
+    pub trusted_proxies: Vec<crate::context::Cidr>,
+    /// Whether any provider may need the client address (hosts skip looking it up otherwise).
+    pub uses_client_ip: bool,
 }
 
 /// A policy load error: which field, and what is wrong with it.
@@ -575,9 +602,15 @@ impl Policy {
         let mut h = <sha2::Sha256 as sha2::Digest>::new();
         sha2::Digest::update(&mut h, bytes);
         for p in doc.providers.values() {
-            for s in &p.secrets_from_env {
+            let signed = p.signed.iter().flat_map(crate::credential::signed_env_vars);
+            for var in p
+                .secrets_from_env
+                .iter()
+                .map(|s| s.env.as_str())
+                .chain(signed)
+            {
                 sha2::Digest::update(&mut h, [0]);
-                sha2::Digest::update(&mut h, env(&s.env).unwrap_or_default().as_bytes());
+                sha2::Digest::update(&mut h, env(var).unwrap_or_default().as_bytes());
             }
         }
         let digest = sha2::Digest::finalize(h);
@@ -609,7 +642,12 @@ impl Policy {
         if doc.providers.is_empty() {
             return Err(err("providers", "at least one provider is required"));
         }
-        let multi = doc.providers.len() > 1;
+        let multi = doc
+            .providers
+            .values()
+            .filter(|p| matches!(p.kind.as_deref(), None | Some("jwt")))
+            .count()
+            > 1;
         let mut providers = Vec::new();
         let mut output_headers: Vec<String> = Vec::new();
         for (name, p) in &doc.providers {
@@ -638,6 +676,38 @@ impl Policy {
                 }
             }
         }
+        if let Some(o) = &doc.public_origin {
+            crate::context::check_origin(o).map_err(|m| err("public_origin", m))?;
+        }
+        for p in &providers {
+            let scheme = match &p.kind {
+                Kind::SignedUrl(s) | Kind::SignedCookie(s) => Some(s),
+                _ => None,
+            };
+            if scheme.is_some_and(Scheme::needs_url) && doc.public_origin.is_none() {
+                return Err(err(
+                    "public_origin",
+                    format!(
+                        "required by provider {} (signed URLs are checked against the URL clients use)",
+                        p.name
+                    ),
+                ));
+            }
+        }
+        let mut trusted_proxies = Vec::new();
+        for (i, c) in doc.trusted_proxies.iter().enumerate() {
+            trusted_proxies.push(crate::context::Cidr::parse(c).ok_or_else(|| {
+                err(
+                    format!("trusted_proxies[{i}]"),
+                    format!("{c:?} is not an address or ADDR/LEN block with zero host bits"),
+                )
+            })?);
+        }
+        let uses_client_ip = providers.iter().any(|p| match &p.kind {
+            Kind::SignedUrl(_) | Kind::SignedCookie(_) => true,
+            Kind::Session(s) => s.bind_client_ip,
+            Kind::Jwt => false,
+        });
         if doc.rules.is_empty() {
             return Err(err("rules", "at least one rule is required"));
         }
@@ -723,6 +793,9 @@ impl Policy {
                     max_bytes: c.max_bytes,
                 },
             ),
+            public_origin: doc.public_origin.clone(),
+            trusted_proxies,
+            uses_client_ip,
         })
     }
 
@@ -812,6 +885,44 @@ fn compile_provider(
         return Err(err(
             format!("providers.{name}"),
             "names use letters, digits, - _ .",
+        ));
+    }
+    let kind_name = p.kind.as_deref().unwrap_or("jwt");
+    match kind_name {
+        "jwt" | "session_cookie" => {}
+        "signed_url" | "signed_cookie" => {
+            return compile_signed_provider(name, p, kind_name == "signed_url", env)
+        }
+        other => {
+            return Err(err(
+                f("kind"),
+                format!("{other:?}: one of jwt, signed_url, signed_cookie, session_cookie"),
+            ))
+        }
+    }
+    let is_session = kind_name == "session_cookie";
+    if p.signed.is_some() {
+        return Err(err(
+            f("signed"),
+            "only for kind signed_url or signed_cookie",
+        ));
+    }
+    if p.session.is_some() && !is_session {
+        return Err(err(f("session"), "only for kind session_cookie"));
+    }
+    let session_cookie = if is_session {
+        Some(check_session_provider(name, p)?)
+    } else {
+        None
+    };
+    if p.typ
+        .iter()
+        .flatten()
+        .any(|t| jws::typ_matches(t, crate::credential::SESSION_TYP))
+    {
+        return Err(err(
+            f("typ"),
+            "edgeward-session+jwt is only accepted by session_cookie providers",
         ));
     }
     if multi && p.issuer.is_none() {
@@ -996,6 +1107,9 @@ fn compile_provider(
             ));
         }
     }
+    if let Some(cookie) = &session_cookie {
+        sources = alloc::vec![Source::Cookie(cookie.clone())];
+    }
     if sources.is_empty() {
         sources.push(Source::Header {
             name: "authorization".into(),
@@ -1031,22 +1145,38 @@ fn compile_provider(
     if !(256..=65536).contains(&max_token) {
         return Err(err(f("max_token_bytes"), "must be 256 to 65536"));
     }
+    let kind = match session_cookie {
+        Some(cookie) => Kind::Session(crate::credential::compile_session(
+            &f("session"),
+            p.session.as_ref(),
+            cookie,
+        )?),
+        None => Kind::Jwt,
+    };
+    let (typ, max_lifetime) = match &kind {
+        Kind::Session(s) => (
+            Some(alloc::vec![String::from(crate::credential::SESSION_TYP)]),
+            Some(s.lifetime),
+        ),
+        _ => (p.typ.clone(), p.max_lifetime_seconds),
+    };
     Ok(Provider {
         name: name.into(),
+        kind,
         expectations: Expectations {
             issuer: p.issuer.clone(),
             audiences: p.audiences.clone(),
             allow_any_audience: p.allow_any_audience,
             subjects,
             clock_skew: p.clock_skew_seconds,
-            require_expiration: p.require_expiration,
-            max_lifetime: p.max_lifetime_seconds,
+            require_expiration: p.require_expiration || is_session,
+            max_lifetime,
             required_claims: p.required_claims.clone(),
             required_scopes: p.required_scopes.clone(),
             claim_rules,
             ignore_cnf: p.ignore_cnf,
         },
-        typ: p.typ.clone(),
+        typ,
         algorithms,
         keys,
         sources,
@@ -1059,6 +1189,165 @@ fn compile_provider(
         },
         available: remote.is_none(),
         remote,
+    })
+}
+
+/// The session provider's rules beyond a JWT provider's; returns its cookie name.
+fn check_session_provider(name: &str, p: &ProviderDoc) -> Result<String, PolicyError> {
+    let f = |field: &str| format!("providers.{name}.{field}");
+    if p.issuer.is_none() {
+        return Err(err(
+            f("issuer"),
+            "a session provider names the issuer it mints as",
+        ));
+    }
+    if p.audiences.is_empty() {
+        return Err(err(f("audiences"), "a session provider names its audience"));
+    }
+    if p.local_jwks.is_some() || p.remote_jwks.is_some() {
+        return Err(err(
+            f("secrets_from_env"),
+            "session keys come from secrets_from_env only (never inline or fetched)",
+        ));
+    }
+    if p.secrets_from_env.is_empty() {
+        return Err(err(f("secrets_from_env"), "at least one session key"));
+    }
+    if p.typ.is_some() {
+        return Err(err(f("typ"), "a session provider's typ is fixed"));
+    }
+    if !p.from_headers.is_empty() || !p.from_params.is_empty() {
+        return Err(err(f("from_*"), "session cookies are read from one cookie"));
+    }
+    let cookie = match p.from_cookies.as_slice() {
+        [] => String::from(crate::credential::DEFAULT_SESSION_COOKIE),
+        [c] if c.starts_with("__Host-") => c.clone(),
+        [_] => return Err(err(
+            f("from_cookies"),
+            "a session cookie's name starts with __Host- (bound to this origin, Secure, Path=/)",
+        )),
+        _ => return Err(err(f("from_cookies"), "exactly one cookie")),
+    };
+    Ok(cookie)
+}
+
+/// Compiles a `signed_url` / `signed_cookie` provider.
+fn compile_signed_provider(
+    name: &str,
+    p: &ProviderDoc,
+    url: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Provider, PolicyError> {
+    let f = |field: &str| format!("providers.{name}.{field}");
+    let jwt_only = [
+        ("issuer", p.issuer.is_some()),
+        ("audiences", !p.audiences.is_empty() || p.allow_any_audience),
+        ("subjects", !p.subjects.is_empty()),
+        ("typ", p.typ.is_some()),
+        ("algorithms", p.algorithms.is_some()),
+        ("local_jwks", p.local_jwks.is_some()),
+        ("remote_jwks", p.remote_jwks.is_some()),
+        ("secrets_from_env", !p.secrets_from_env.is_empty()),
+        ("max_lifetime_seconds", p.max_lifetime_seconds.is_some()),
+        ("required_claims", !p.required_claims.is_empty()),
+        ("required_scopes", !p.required_scopes.is_empty()),
+        ("claim_rules", !p.claim_rules.is_empty()),
+        ("forward_payload_header", p.forward_payload_header.is_some()),
+        ("max_token_bytes", p.max_token_bytes.is_some()),
+        ("session", p.session.is_some()),
+    ];
+    if let Some((field, _)) = jwt_only.iter().find(|(_, set)| *set) {
+        return Err(err(
+            f(field),
+            "does not apply to signed_url / signed_cookie providers",
+        ));
+    }
+    let doc = p
+        .signed
+        .as_ref()
+        .ok_or_else(|| err(f("signed"), "required for signed_url / signed_cookie"))?;
+    let scheme = crate::credential::compile_signed(&f("signed"), doc, env)?;
+    let from_any =
+        !p.from_headers.is_empty() || !p.from_params.is_empty() || !p.from_cookies.is_empty();
+    let mut sources = Vec::new();
+    match &scheme {
+        Scheme::Akamai(_) => {
+            for (i, h) in p.from_headers.iter().enumerate() {
+                let name = check_header_name(&f(&format!("from_headers[{i}].name")), &h.name)?;
+                sources.push(Source::Header {
+                    name,
+                    prefix: h.value_prefix.clone(),
+                });
+            }
+            for q in &p.from_params {
+                if q.is_empty() {
+                    return Err(err(f("from_params"), "empty parameter name"));
+                }
+                sources.push(Source::Param(q.clone()));
+            }
+            for c in &p.from_cookies {
+                if c.is_empty() || c.contains([';', '=', ' ', ',']) {
+                    return Err(err(
+                        f("from_cookies"),
+                        format!("{c:?} is not a cookie name"),
+                    ));
+                }
+                sources.push(Source::Cookie(c.clone()));
+            }
+            if sources.is_empty() {
+                let token = String::from(crate::credential::AKAMAI_TOKEN);
+                sources.push(if url {
+                    Source::Param(token)
+                } else {
+                    Source::Cookie(token)
+                });
+            }
+        }
+        Scheme::Google(_) => {
+            if from_any {
+                return Err(err(
+                    f("from_*"),
+                    "Google Cloud CDN credentials are where Google puts them (the URL, Cloud-CDN-Cookie)",
+                ));
+            }
+            if !url {
+                sources.push(Source::Cookie(String::from(
+                    crate::credential::GOOGLE_COOKIE,
+                )));
+            }
+        }
+    }
+    let mut claim_to_headers = Vec::new();
+    for (i, c) in p.claim_to_headers.iter().enumerate() {
+        let field = f(&format!("claim_to_headers[{i}]"));
+        let h = check_output_header(&field, &c.header_name)?;
+        check_claim_name(&field, &c.claim)?;
+        if claim_to_headers.iter().any(|(x, _)| *x == h) {
+            return Err(err(
+                field,
+                format!("{h:?} is already an output of this provider"),
+            ));
+        }
+        claim_to_headers.push((h, c.claim.clone()));
+    }
+    Ok(Provider {
+        name: name.into(),
+        kind: if url {
+            Kind::SignedUrl(scheme)
+        } else {
+            Kind::SignedCookie(scheme)
+        },
+        expectations: Expectations::default(),
+        typ: None,
+        algorithms: AlgSet::EMPTY,
+        keys: KeySet::default(),
+        sources,
+        forward: p.forward,
+        forward_payload_header: None,
+        claim_to_headers,
+        limits: TokenLimits::default(),
+        remote: None,
+        available: true,
     })
 }
 
@@ -1194,8 +1483,8 @@ fn claims_limits(max_token: usize) -> Limits {
 /// A token that verified and whose claims hold.
 #[derive(Clone, Debug)]
 pub struct Accepted {
-    /// The verified token.
-    pub verified: Verified,
+    /// The verified token (`None` for signed URLs and cookies, which are not JWS).
+    pub verified: Option<Verified>,
     /// The parsed claims.
     pub claims: Value,
 }
@@ -1262,7 +1551,10 @@ impl Provider {
         }
         let verified = compact.verify(&self.keys, self.algorithms)?;
         let claims = claims.map_err(|_| Rejection::new(Reason::ClaimsMalformed, "payload json"))?;
-        Ok(Accepted { verified, claims })
+        Ok(Accepted {
+            verified: Some(verified),
+            claims,
+        })
     }
 
     /// Verifies a JWS with an opaque payload (no claim checks).

@@ -63,6 +63,21 @@ pub enum Reason {
     PathInvalid,
     /// A configuration (policy) was rejected.
     ConfigInvalid,
+    /// A signed-URL, signed-cookie or session-cookie provider found no credential: no signed
+    /// URL parameters, no signed cookie, no session cookie.
+    CookieMissing,
+    /// A signed URL, signed cookie or session cookie is not in its scheme's canonical form.
+    CookieMalformed,
+    /// A signed URL, signed cookie or session cookie has expired.
+    CookieExpired,
+    /// A signed URL, signed cookie or session cookie is not valid yet.
+    CookieNotYetValid,
+    /// The request is outside what a signed URL or cookie grants (URL prefix, ACL, policy
+    /// resource), or a session cookie was minted for another issuer or audience.
+    CookieScopeMismatch,
+    /// The credential is bound to another client address than the request's (or the
+    /// request's client address is unknown).
+    CookieIpMismatch,
 }
 
 impl Reason {
@@ -95,6 +110,12 @@ impl Reason {
         Reason::JwksUnavailable,
         Reason::PathInvalid,
         Reason::ConfigInvalid,
+        Reason::CookieMissing,
+        Reason::CookieMalformed,
+        Reason::CookieExpired,
+        Reason::CookieNotYetValid,
+        Reason::CookieScopeMismatch,
+        Reason::CookieIpMismatch,
     ];
 
     /// The stable `snake_case` code.
@@ -127,6 +148,12 @@ impl Reason {
             Reason::JwksUnavailable => "jwks_unavailable",
             Reason::PathInvalid => "path_invalid",
             Reason::ConfigInvalid => "config_invalid",
+            Reason::CookieMissing => "cookie_missing",
+            Reason::CookieMalformed => "cookie_malformed",
+            Reason::CookieExpired => "cookie_expired",
+            Reason::CookieNotYetValid => "cookie_not_yet_valid",
+            Reason::CookieScopeMismatch => "cookie_scope_mismatch",
+            Reason::CookieIpMismatch => "cookie_ip_mismatch",
         }
     }
 
@@ -135,7 +162,31 @@ impl Reason {
         Reason::ALL.iter().copied().find(|r| r.code() == code)
     }
 
-    /// How this reason is answered over HTTP. This is the one table every host uses.
+    /// How this reason is answered when the provider it is about is of `kind`: bearer tokens
+    /// as [`Reason::disposition`]; signed URLs and cookies with 403 and no challenge (as CDNs
+    /// answer); session cookies with 401 and no challenge (a browser credential: no `Bearer`
+    /// scheme applies). Ambiguous requests (400), configuration errors (500) and unavailable
+    /// key sets (503) keep their status for every kind, without a challenge for cookies.
+    pub const fn disposition_for(self, kind: CredentialKind) -> Disposition {
+        let bearer = self.disposition();
+        match kind {
+            CredentialKind::Bearer => bearer,
+            CredentialKind::Signed | CredentialKind::Session => {
+                let status = match bearer.status {
+                    400 | 500 | 503 => bearer.status,
+                    _ if matches!(kind, CredentialKind::Signed) => 403,
+                    _ => 401,
+                };
+                Disposition {
+                    status,
+                    challenge: Challenge::None,
+                }
+            }
+        }
+    }
+
+    /// How this reason is answered over HTTP for bearer tokens. This is the one table every
+    /// host uses (through [`Reason::disposition_for`]).
     pub const fn disposition(self) -> Disposition {
         match self {
             Reason::TokenMissing => Disposition {
@@ -175,6 +226,17 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
     }
+}
+
+/// What kind of credential a provider checks, which decides how its denials are answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialKind {
+    /// A bearer token (JWT) in a header, parameter or cookie.
+    Bearer,
+    /// A CDN signed URL or signed cookie.
+    Signed,
+    /// An edgeward session cookie.
+    Session,
 }
 
 /// The HTTP status and challenge for a [`Reason`].
@@ -290,6 +352,12 @@ mod tests {
                 "jwks_unavailable",
                 "path_invalid",
                 "config_invalid",
+                "cookie_missing",
+                "cookie_malformed",
+                "cookie_expired",
+                "cookie_not_yet_valid",
+                "cookie_scope_mismatch",
+                "cookie_ip_mismatch",
             ]
         );
         for r in Reason::ALL {
@@ -324,6 +392,32 @@ mod tests {
             assert_eq!(*status, want_status, "{code}");
             assert_eq!(challenge.as_deref(), want, "{code}");
         }
+    }
+
+    #[test]
+    fn cookie_kinds_never_challenge() {
+        for r in Reason::ALL {
+            let bearer = r.disposition().status;
+            let signed = r.disposition_for(CredentialKind::Signed);
+            let session = r.disposition_for(CredentialKind::Session);
+            assert_eq!(signed.challenge, Challenge::None, "{r}");
+            assert_eq!(session.challenge, Challenge::None, "{r}");
+            let keep = matches!(bearer, 400 | 500 | 503);
+            assert_eq!(signed.status, if keep { bearer } else { 403 }, "{r}");
+            assert_eq!(session.status, if keep { bearer } else { 401 }, "{r}");
+        }
+        assert_eq!(
+            Reason::CookieExpired
+                .disposition_for(CredentialKind::Signed)
+                .status,
+            403
+        );
+        assert_eq!(
+            Reason::TokenAmbiguous
+                .disposition_for(CredentialKind::Signed)
+                .status,
+            400
+        );
     }
 
     #[test]

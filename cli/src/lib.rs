@@ -1,6 +1,7 @@
 //! Library side of the `edgeward` CLI: option parsing and development-only key handling
 //! (generation, private JWK/PEM loading, signing). Tests use it to mint tokens at run time.
 
+pub mod cookie;
 pub mod import;
 pub mod keys;
 
@@ -11,6 +12,13 @@ pub const USAGE: &str = "usage:
   edgeward jwk PEMFILE [--alg ALG]
   edgeward keygen --alg ALG [--kid KID] --private-out FILE
   edgeward sign --key JWK-OR-PEM-FILE --alg ALG --claims JSON [--kid KID] [--typ TYP] [--header JSON]
+  edgeward cookie verify --policy FILE [--provider NAME] --url URL [--cookie RAW_COOKIE_HEADER]...
+                  [--header NAME:VALUE]... [--client-ip IP] [--now UNIX_SECONDS] [--json]
+  edgeward cookie sign session --policy FILE --provider NAME --claims JSON [--client-ip IP] [--now T]
+  edgeward cookie sign google-url --key-name N --key-env VAR --url URL --expires T [--prefix URL]
+  edgeward cookie sign google-cookie --key-name N --key-env VAR --prefix URL --expires T
+  edgeward cookie sign akamai --key-env VAR [--algorithm sha256|sha1|md5] (--acl A | --url PATH)
+                  --expires T [--start T] [--ip IP] [--id ID] [--data DATA] [--salt-env VAR]
   edgeward policy check FILE
   edgeward import-jwt-authn FILE          (Envoy jwt_authn config, YAML or JSON -> policy)
   edgeward reasons
@@ -64,6 +72,15 @@ impl Opts {
             .rev()
             .find(|(n, _)| n == name)
             .and_then(|(_, v)| v.as_deref())
+    }
+
+    /// Every value of a repeatable `--name`, in order.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.flags
+            .iter()
+            .filter(|(n, _)| n == name)
+            .filter_map(|(_, v)| v.as_deref())
+            .collect()
     }
 
     /// True when `--name` was given.

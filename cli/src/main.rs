@@ -36,6 +36,7 @@ fn run(args: &[String]) -> Result<u8, Fail> {
             _ => Err(Fail(USAGE.into())),
         },
         "import-jwt-authn" => import_jwt_authn(rest),
+        "cookie" => edgeward_cli::cookie::cookie_cmd(rest, &load_policy, now_seconds()),
         "reasons" => {
             for r in Reason::ALL {
                 let d = r.disposition();

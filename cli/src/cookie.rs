@@ -1,0 +1,420 @@
+//! `edgeward cookie verify` and `edgeward cookie sign`: signed URLs, signed cookies and session
+//! cookies from the command line, with the same reasons and exit codes as `edgeward verify`.
+//!
+//! The signers here (Google Cloud CDN, Akamai `EdgeAuth`, session cookies) are for operators and
+//! tests; keys and secrets are read from environment variables only, never from arguments (they
+//! would show in process lists and shell history). `CloudFront` URLs are signed with the
+//! AWS tools (they need the private key of a `CloudFront` key pair).
+
+use std::fmt::Write as _;
+
+use base64::Engine as _;
+use edgeward::decision::{self, Request};
+use edgeward::Policy;
+use hmac::{Hmac, Mac};
+
+use crate::{Fail, Opts, USAGE};
+
+/// `edgeward cookie ...`.
+pub fn cookie_cmd(
+    args: &[String],
+    load: &dyn Fn(&str) -> Result<Policy, Fail>,
+    wall: i64,
+) -> Result<u8, Fail> {
+    match args.split_first() {
+        Some((sub, rest)) if sub == "verify" => verify(rest, load, wall),
+        Some((sub, rest)) if sub == "sign" => sign(rest, load, wall),
+        _ => Err(Fail(USAGE.into())),
+    }
+}
+
+fn parse_now(opts: &Opts, wall: i64) -> Result<i64, Fail> {
+    opts.get("now").map_or(Ok(wall), |n| {
+        n.parse::<i64>()
+            .map_err(|_| Fail("--now takes Unix seconds".into()))
+    })
+}
+
+/// Splits `https://host/path?q` into the request target (`/path?q`).
+fn target_of(url: &str) -> Result<&str, Fail> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| Fail("--url takes an absolute http(s) URL".into()))?;
+    Ok(rest.find('/').map_or("/", |i| &rest[i..]))
+}
+
+fn verify(
+    args: &[String],
+    load: &dyn Fn(&str) -> Result<Policy, Fail>,
+    wall: i64,
+) -> Result<u8, Fail> {
+    let opts = Opts::parse(args, &["json"])?;
+    opts.only(&[
+        "policy",
+        "provider",
+        "url",
+        "cookie",
+        "header",
+        "client-ip",
+        "now",
+        "json",
+    ])?;
+    let policy = load(opts.need("policy")?)?;
+    let now = parse_now(&opts, wall)?;
+    let url = opts.need("url")?;
+    let target = target_of(url)?;
+    let index = if let Some(name) = opts.get("provider") {
+        policy
+            .provider_index(name)
+            .ok_or_else(|| Fail(format!("no provider named {name:?}")))?
+    } else {
+        let cookies: Vec<usize> = (0..policy.providers.len())
+            .filter(|i| policy.providers[*i].kind.name() != "jwt")
+            .collect();
+        let [one] = cookies.as_slice() else {
+            return Err(Fail(
+                "--provider is required (the policy has no or several cookie providers)".into(),
+            ));
+        };
+        *one
+    };
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for c in opts.all("cookie") {
+        headers.push(("cookie".into(), c.into()));
+    }
+    for h in opts.all("header") {
+        let (n, v) = h
+            .split_once(':')
+            .ok_or_else(|| Fail(format!("--header takes NAME:VALUE, got {h:?}")))?;
+        headers.push((n.trim().into(), v.trim_start().into()));
+    }
+    let header_refs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let req = Request {
+        method: "GET",
+        path: target,
+        headers: &header_refs,
+        client_addr: opts.get("client-ip"),
+        route: None,
+        now,
+    };
+    let provider = &policy.providers[index];
+    let result = decision::verify_provider(&policy, index, &req);
+    let (reason, detail) = match &result {
+        Ok(_) => (None, ""),
+        Err(r) => (Some(r.reason), r.detail),
+    };
+    if opts.has("json") {
+        let mut out = String::from("{\"valid\":");
+        out.push_str(if reason.is_none() { "true" } else { "false" });
+        out.push_str(",\"reason\":");
+        match reason {
+            Some(r) => edgeward::json::write_string(r.code(), &mut out),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"detail\":");
+        edgeward::json::write_string(detail, &mut out);
+        out.push_str(",\"provider\":");
+        edgeward::json::write_string(&provider.name, &mut out);
+        out.push_str(",\"kind\":");
+        edgeward::json::write_string(provider.kind.name(), &mut out);
+        let status = reason.map_or(200, |r| {
+            r.disposition_for(provider.kind.credential_kind()).status
+        });
+        let _ = write!(out, ",\"status\":{status}");
+        out.push_str(",\"claims\":");
+        out.push_str(
+            &result
+                .as_ref()
+                .map_or_else(|_| "null".to_string(), |a| a.claims.to_json()),
+        );
+        out.push('}');
+        println!("{out}");
+    } else {
+        match (&result, reason) {
+            (Ok(a), _) => {
+                println!("valid (provider {})", provider.name);
+                println!("{}", a.claims.to_json());
+            }
+            (Err(_), Some(r)) if detail.is_empty() => println!("rejected: {}", r.code()),
+            (Err(_), Some(r)) => println!("rejected: {} ({detail})", r.code()),
+            (Err(_), None) => println!("rejected"),
+        }
+    }
+    Ok(u8::from(result.is_err()))
+}
+
+fn env_secret(opts: &Opts, flag: &str) -> Result<String, Fail> {
+    let var = opts.need(flag)?;
+    std::env::var(var).map_err(|_| Fail(format!("environment variable {var} is not set")))
+}
+
+fn sign(
+    args: &[String],
+    load: &dyn Fn(&str) -> Result<Policy, Fail>,
+    wall: i64,
+) -> Result<u8, Fail> {
+    let Some((scheme, rest)) = args.split_first() else {
+        return Err(Fail(USAGE.into()));
+    };
+    let opts = Opts::parse(rest, &[])?;
+    let out = match scheme.as_str() {
+        "session" => {
+            opts.only(&["policy", "provider", "claims", "client-ip", "now"])?;
+            let policy = load(opts.need("policy")?)?;
+            let name = opts.need("provider")?;
+            let index = policy
+                .provider_index(name)
+                .ok_or_else(|| Fail(format!("no provider named {name:?}")))?;
+            let claims = edgeward::json::parse(
+                opts.need("claims")?.as_bytes(),
+                &edgeward::json::Limits::CLAIMS,
+            )
+            .map_err(|e| Fail(format!("--claims: {e}")))?;
+            let ip = opts
+                .get("client-ip")
+                .map(|s| {
+                    edgeward::context::parse_addr(s)
+                        .ok_or_else(|| Fail(format!("--client-ip: {s:?} is not an address")))
+                })
+                .transpose()?;
+            let minted = edgeward::credential::mint(
+                &policy.providers[index],
+                &claims,
+                parse_now(&opts, wall)?,
+                ip,
+            )
+            .map_err(|r| Fail(format!("cannot mint: {r}")))?;
+            minted.set_cookie
+        }
+        "google-url" => {
+            opts.only(&["key-name", "key-env", "url", "expires", "prefix"])?;
+            let key = google_key(&env_secret(&opts, "key-env")?)?;
+            google_sign_url(
+                &key,
+                opts.need("key-name")?,
+                opts.need("url")?,
+                opts.get("prefix"),
+                expires(&opts)?,
+            )
+        }
+        "google-cookie" => {
+            opts.only(&["key-name", "key-env", "expires", "prefix"])?;
+            let key = google_key(&env_secret(&opts, "key-env")?)?;
+            format!(
+                "{}={}",
+                edgeward::credential::GOOGLE_COOKIE,
+                google_sign_cookie(
+                    &key,
+                    opts.need("key-name")?,
+                    opts.need("prefix")?,
+                    expires(&opts)?
+                )
+            )
+        }
+        "akamai" => {
+            opts.only(&[
+                "key-env",
+                "algorithm",
+                "acl",
+                "url",
+                "expires",
+                "start",
+                "ip",
+                "id",
+                "data",
+                "salt-env",
+            ])?;
+            let key = env_secret(&opts, "key-env")?;
+            let salt = opts
+                .get("salt-env")
+                .map(|_| env_secret(&opts, "salt-env"))
+                .transpose()?;
+            let scope = match (opts.get("acl"), opts.get("url")) {
+                (Some(a), None) => AkamaiScope::Acl(a),
+                (None, Some(u)) => AkamaiScope::Url(u),
+                _ => return Err(Fail("exactly one of --acl or --url".into())),
+            };
+            let start = opts
+                .get("start")
+                .map(|s| {
+                    s.parse::<i64>()
+                        .map_err(|_| Fail("--start takes Unix seconds".into()))
+                })
+                .transpose()?;
+            akamai_sign(&AkamaiToken {
+                key_hex: &key,
+                algorithm: opts.get("algorithm").unwrap_or("sha256"),
+                scope,
+                expires: expires(&opts)?,
+                start,
+                ip: opts.get("ip"),
+                id: opts.get("id"),
+                data: opts.get("data"),
+                salt: salt.as_deref(),
+            })?
+        }
+        other => {
+            return Err(Fail(format!(
+                "cannot sign {other:?}: session, google-url, google-cookie or akamai \
+                 (sign CloudFront URLs with the AWS tools)"
+            )))
+        }
+    };
+    println!("{out}");
+    Ok(0)
+}
+
+fn expires(opts: &Opts) -> Result<i64, Fail> {
+    opts.need("expires")?
+        .parse::<i64>()
+        .map_err(|_| Fail("--expires takes Unix seconds".into()))
+}
+
+/// Decodes a Google key file's content (16 bytes, base64url with padding).
+pub fn google_key(b64: &str) -> Result<Vec<u8>, Fail> {
+    base64::engine::general_purpose::URL_SAFE
+        .decode(b64.trim())
+        .map_err(|_| Fail("the Google key is not base64url".into()))
+}
+
+fn google_mac(key: &[u8], message: &str) -> String {
+    let mut mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(key).expect("HMAC takes any key");
+    mac.update(message.as_bytes());
+    base64::engine::general_purpose::URL_SAFE.encode(mac.finalize().into_bytes())
+}
+
+/// Signs a Cloud CDN URL as Google's "Using signed URLs" page describes: the URL with
+/// `Expires` and `KeyName` appended (or, with a prefix, `URLPrefix`, `Expires`, `KeyName`),
+/// then `Signature`, the padded base64url HMAC-SHA1 of what precedes `&Signature=`.
+pub fn google_sign_url(
+    key: &[u8],
+    key_name: &str,
+    url: &str,
+    prefix: Option<&str>,
+    expires: i64,
+) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    match prefix {
+        None => {
+            let signed = format!("{url}{sep}Expires={expires}&KeyName={key_name}");
+            let sig = google_mac(key, &signed);
+            format!("{signed}&Signature={sig}")
+        }
+        Some(p) => {
+            let policy = format!(
+                "URLPrefix={}&Expires={expires}&KeyName={key_name}",
+                base64::engine::general_purpose::URL_SAFE.encode(p)
+            );
+            let sig = google_mac(key, &policy);
+            format!("{url}{sep}{policy}&Signature={sig}")
+        }
+    }
+}
+
+/// The value of a `Cloud-CDN-Cookie` ("Using signed cookies"): `URLPrefix=..:Expires=..:
+/// KeyName=..:Signature=..`.
+pub fn google_sign_cookie(key: &[u8], key_name: &str, prefix: &str, expires: i64) -> String {
+    let policy = format!(
+        "URLPrefix={}:Expires={expires}:KeyName={key_name}",
+        base64::engine::general_purpose::URL_SAFE.encode(prefix)
+    );
+    let sig = google_mac(key, &policy);
+    format!("{policy}:Signature={sig}")
+}
+
+/// What an Akamai token covers.
+#[derive(Clone, Copy, Debug)]
+pub enum AkamaiScope<'a> {
+    /// ACL entries joined with `!`.
+    Acl(&'a str),
+    /// The path a URL token is signed for (not carried in the token).
+    Url(&'a str),
+}
+
+/// An Akamai `EdgeAuth` token to sign (default delimiters, no early escaping).
+#[derive(Clone, Copy, Debug)]
+pub struct AkamaiToken<'a> {
+    /// Hex key.
+    pub key_hex: &'a str,
+    /// `sha256`, `sha1` or `md5`.
+    pub algorithm: &'a str,
+    /// ACL or URL.
+    pub scope: AkamaiScope<'a>,
+    /// `exp`.
+    pub expires: i64,
+    /// `st`.
+    pub start: Option<i64>,
+    /// `ip`.
+    pub ip: Option<&'a str>,
+    /// `id`.
+    pub id: Option<&'a str>,
+    /// `data`.
+    pub data: Option<&'a str>,
+    /// Salt.
+    pub salt: Option<&'a str>,
+}
+
+/// Signs an Akamai `EdgeAuth` (Auth Token 2.0) token the way the reference signer does:
+/// `[ip=~][st=~]exp=[~acl=][~id=][~data=]`, MAC over that (plus `~url=` for URL tokens and
+/// `~salt=`), `~hmac=` lowercase hex.
+pub fn akamai_sign(t: &AkamaiToken<'_>) -> Result<String, Fail> {
+    let key = (0..t.key_hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(t.key_hex.get(i..i + 2).unwrap_or("x"), 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|_| Fail("the Akamai key is not hex".into()))?;
+    let mut token = String::new();
+    if let Some(ip) = t.ip {
+        let _ = write!(token, "ip={ip}~");
+    }
+    if let Some(st) = t.start {
+        let _ = write!(token, "st={st}~");
+    }
+    let _ = write!(token, "exp={}", t.expires);
+    if let AkamaiScope::Acl(a) = t.scope {
+        let _ = write!(token, "~acl={a}");
+    }
+    if let Some(id) = t.id {
+        let _ = write!(token, "~id={id}");
+    }
+    if let Some(d) = t.data {
+        let _ = write!(token, "~data={d}");
+    }
+    let mut message = token.clone();
+    if let AkamaiScope::Url(u) = t.scope {
+        let _ = write!(message, "~url={u}");
+    }
+    if let Some(s) = t.salt {
+        let _ = write!(message, "~salt={s}");
+    }
+    let tag = match t.algorithm {
+        "sha256" => hex_mac::<Hmac<sha2::Sha256>>(&key, &message),
+        "sha1" => hex_mac::<Hmac<sha1::Sha1>>(&key, &message),
+        "md5" => hex_mac::<Hmac<md5::Md5>>(&key, &message),
+        other => return Err(Fail(format!("--algorithm {other:?}: sha256, sha1 or md5"))),
+    };
+    Ok(format!("{token}~hmac={tag}"))
+}
+
+fn hex_mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], msg: &str) -> String {
+    let mut m = <M as Mac>::new_from_slice(key).expect("HMAC takes any key");
+    m.update(msg.as_bytes());
+    m.finalize()
+        .into_bytes()
+        .iter()
+        .fold(String::new(), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// Random bytes from the OS (test and demo keys, made at run time).
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    let mut v = vec![0u8; n];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut v);
+    v
+}
