@@ -193,6 +193,45 @@ pub fn signed(data: &[u8]) {
         }
     }
     let _ = akamai::acl_matches(first, rest);
+    cloudfront(data, first, rest, now);
+}
+
+/// The RFC 7515 appendix A.3 P-256 public key (the one in [`POLICY`]) as a PEM
+/// `SubjectPublicKeyInfo`, for the `CloudFront` key set.
+const CLOUDFRONT_PEM: &str = "-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEf83OJ3D2xF1Bg8vub9tLe1gHMzV7
+6e8Tus9uPHvRVEXH8UTNG72bfocs3+257rn0s2ldbqkLJK2KRiMohYjlrQ==
+-----END PUBLIC KEY-----
+";
+
+/// `CloudFront`: the first line as a signed URL and as each cookie value, the rest as the
+/// request URL, against a key set holding the RFC 7515 appendix A.3 P-256 public key
+/// (published test material); then the module's parsers (DER, PEM, policy JSON, CIDR, base64,
+/// URL split) on the raw input, and the resource matcher.
+fn cloudfront(data: &[u8], first: &str, rest: &str, now: i64) {
+    use crate::signed::cloudfront::{self, CloudFrontKeys, Cookies};
+    let Ok(keys) = CloudFrontKeys::new([("KFUZZ", CLOUDFRONT_PEM)]) else {
+        return;
+    };
+    let ips = [None, "192.0.2.1".parse().ok(), "2001:db8::1".parse().ok()];
+    for ip in ips {
+        let _ = cloudfront::verify_url(&keys, first, ip, now);
+    }
+    let mut fields = first.split(';');
+    let mut next = || fields.next().filter(|f| !f.is_empty());
+    let (policy, expires, signature, hash) = (next(), next(), next(), next());
+    let cookies = Cookies {
+        policy,
+        expires,
+        signature: signature.unwrap_or(first),
+        key_pair_id: "KFUZZ",
+        hash_algorithm: hash,
+    };
+    for ip in ips {
+        let _ = cloudfront::verify_cookies(&keys, &cookies, rest, ip, now);
+    }
+    cloudfront::fuzz_parsers(data, first);
+    let _ = cloudfront::resource_matches(first, rest);
 }
 
 #[cfg(test)]
@@ -206,6 +245,14 @@ mod tests {
             "{:?}",
             Policy::from_json(POLICY.as_bytes()).err()
         );
+    }
+
+    #[test]
+    fn the_cloudfront_fuzz_key_loads() {
+        // Or the `CloudFront` part of `signed` would stop at the key set.
+        let keys = crate::signed::cloudfront::CloudFrontKeys::new([("KFUZZ", CLOUDFRONT_PEM)]);
+        assert_eq!(keys.map(|k| k.len()), Ok(1));
+        signed(b"https://h/a?Expires=1&Signature=MAYCAQECAQE_&Key-Pair-Id=KFUZZ\nhttps://h/a");
     }
 
     #[test]

@@ -7,12 +7,16 @@
 //! and the encoded message recovered from them), so the arithmetic in [`crate::mont`] may
 //! branch on data. There is no private-key code in this crate.
 //!
+//! RSASSA-PKCS1-v1_5 also takes SHA-1, for `CloudFront` signed URLs and cookies (their default
+//! hash); the JOSE algorithms never use it.
+//!
 //! PKCS#1 v1.5 is checked by building the whole expected encoded message
 //! `00 01 FF..FF 00 DigestInfo(hash)` and comparing it with the recovered one: nothing is
 //! parsed, so the e = 3 forgeries that exploit lenient parsers (Bleichenbacher 2006) cannot
 //! verify.
 
 use alloc::vec::Vec;
+use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use crate::mont::{self, Modulus};
@@ -171,6 +175,13 @@ pub trait Pkcs1Hash: Digest {
     const DIGEST_INFO: &'static [u8];
 }
 
+/// SHA-1 (OID 1.3.14.3.2.26, RFC 8017 section 9.2 note 1): for `CloudFront` signatures only.
+impl Pkcs1Hash for Sha1 {
+    const DIGEST_INFO: &'static [u8] = &[
+        0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14,
+    ];
+}
+
 impl Pkcs1Hash for Sha256 {
     const DIGEST_INFO: &'static [u8] = &[
         0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
@@ -240,6 +251,53 @@ mod tests {
             Sha512::DIGEST_INFO,
             &Pkcs1v15Sign::new::<Sha512>().prefix[..]
         );
+    }
+
+    #[test]
+    fn sha1_digest_info_is_rfc_8017s() {
+        // RFC 8017 section 9.2, note 1, as printed: "SHA-1: (0x)30 21 30 09 06 05 2b 0e 03 02
+        // 1a 05 00 04 14 || H."
+        let printed = "30 21 30 09 06 05 2b 0e 03 02 1a 05 00 04 14";
+        let want: Vec<u8> = printed
+            .split(' ')
+            .map(|h| u8::from_str_radix(h, 16).unwrap())
+            .collect();
+        assert_eq!(Sha1::DIGEST_INFO, &want[..]);
+        assert_eq!(Sha1::DIGEST_INFO.len() + 20, 35);
+    }
+
+    #[test]
+    fn pkcs1_sha1_round_trip_and_reject_changes() {
+        let (private, key) = keypair(2048, 4);
+        let msg = b"cloudfront policy";
+        let scheme = || Pkcs1v15Sign {
+            hash_len: Some(20),
+            prefix: Sha1::DIGEST_INFO.into(),
+        };
+        let sig = private.sign(scheme(), &Sha1::digest(msg)).unwrap();
+        assert!(key.verify_pkcs1v15::<Sha1>(msg, &sig));
+        // The rsa crate's own verifier agrees on the encoding.
+        assert!(private
+            .to_public_key()
+            .verify(scheme(), &Sha1::digest(msg), &sig)
+            .is_ok());
+        assert!(!key.verify_pkcs1v15::<Sha256>(msg, &sig));
+        assert!(!key.verify_pkcs1v15::<Sha1>(b"cloudfront polic", &sig));
+        for i in [0, 1, sig.len() / 2, sig.len() - 1] {
+            let mut bad = sig.clone();
+            bad[i] ^= 0x01;
+            assert!(!key.verify_pkcs1v15::<Sha1>(msg, &bad));
+        }
+        // A SHA-256 signature is not a SHA-1 one.
+        let sig = private
+            .sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(msg))
+            .unwrap();
+        assert!(!key.verify_pkcs1v15::<Sha1>(msg, &sig));
+        // The hash without its DigestInfo (raw PKCS#1 over the bare digest) is refused.
+        let sig = private
+            .sign(Pkcs1v15Sign::new_unprefixed(), &Sha1::digest(msg))
+            .unwrap();
+        assert!(!key.verify_pkcs1v15::<Sha1>(msg, &sig));
     }
 
     #[test]

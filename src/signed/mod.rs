@@ -4,10 +4,13 @@
 //!   `Cloud-CDN-Cookie` signed cookie (HMAC-SHA1 with named keys).
 //! - [`akamai`]: Akamai `EdgeAuth` / Auth Token 2.0 tokens (ACL and URL tokens; HMAC-SHA256,
 //!   HMAC-SHA1, HMAC-MD5).
+//! - [`cloudfront`]: AWS `CloudFront` signed URLs and signed cookies (canned and custom policy;
+//!   RSA and ECDSA P-256 public keys, SHA-1 or SHA-256).
 //!
 //! Every scheme follows the same shape: a size cap, then a strict decoder for the one canonical
-//! form the vendor's signer emits (anything else is [`SignedError::Malformed`]), then the MAC,
-//! computed over the bytes as received (never re-serialised) and compared in constant time, and
+//! form the vendor's signer emits (anything else is [`SignedError::Malformed`]), then the MAC
+//! (or, for `CloudFront`, the public-key signature), computed over the bytes as received (never
+//! re-serialised; a MAC compared in constant time), and
 //! only then the time, client and scope checks. Each `verify*` function returns a grant value
 //! that can only be built after the MAC checked out. The caller passes the time (`now`, Unix
 //! seconds); nothing here reads a clock.
@@ -16,6 +19,7 @@
 //! [`crate::Reason`] or the policy yet.
 
 pub mod akamai;
+pub mod cloudfront;
 pub mod google;
 
 use core::fmt;
