@@ -38,3 +38,13 @@ for g, fn in [("setup", "jwks_parse_7_keys"), ("setup", "policy_load"), ("decide
     v = median_us(g, fn)
     if v is not None:
         print(f"| {g}/{fn} | {v:.1f} |")
+print()
+print("| signed credential, whole decision (native) | µs | verifications/s | vs RS256 bearer |")
+print("|---|---:|---:|---:|")
+rs = median_us("signed_decide", "rs256_bearer")
+for fn in ["google_signed_url", "google_signed_cookie", "akamai_cookie", "cloudfront_signed_url",
+           "cloudfront_signed_cookie", "session_cookie", "rs256_bearer"]:
+    v = median_us("signed_decide", fn)
+    if v is not None:
+        ratio = f"{v / rs:.2f}x" if rs else "-"
+        print(f"| {fn} | {v:.1f} | {1e6 / v:,.0f} | {ratio} |")

@@ -183,5 +183,136 @@ fn bench_setup(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_verify, bench_setup);
+/// Signed URLs, signed cookies and session cookies through the whole request decision, and an
+/// RS256 bearer token on the same kind of route (what a session cookie replaces).
+fn bench_signed(c: &mut Criterion) {
+    use base64::Engine as _;
+    use edgeward_cli::cookie::{self, AkamaiScope, AkamaiToken};
+    let google = base64::engine::general_purpose::URL_SAFE.encode(cookie::random_bytes(16));
+    let akamai: String = cookie::random_bytes(32)
+        .iter()
+        .fold(String::new(), |mut s, b| {
+            s.push_str(&format!("{b:02x}"));
+            s
+        });
+    let session = edgeward::b64::encode(&cookie::random_bytes(32));
+    let rsa = SigningKey::generate(Alg::RS256).expect("keygen");
+    let mut jwk = rsa.public_jwk();
+    jwk.insert("kid".into(), "rs".into());
+    jwk.insert("alg".into(), "RS256".into());
+    let origin = "https://cdn.example.com";
+    let doc = json!({"version": 1, "public_origin": origin,
+        "providers": {
+            "idp": {"issuer": ISS, "audiences": ["api"], "local_jwks": {"keys": [jwk]}},
+            "gurl": {"kind": "signed_url", "signed": {"scheme": "google_cloud_cdn",
+                "keys": [{"name": "k1", "secret_from_env": "G"}]}},
+            "gcookie": {"kind": "signed_cookie", "signed": {"scheme": "google_cloud_cdn",
+                "keys": [{"name": "k1", "secret_from_env": "G"}]}},
+            "akamai": {"kind": "signed_cookie", "signed": {"scheme": "akamai_edgeauth",
+                "keys": [{"secret_from_env": "A"}]}},
+            "session": {"kind": "session_cookie", "issuer": "https://edge.bench",
+                "audiences": ["app"],
+                "secrets_from_env": [{"env": "S", "alg": "HS256", "kid": "s1"}]}},
+        "rules": [
+            {"match": {"prefix": "/g/"}, "requires": {"provider_name": "gurl"}},
+            {"match": {"prefix": "/gc/"}, "requires": {"provider_name": "gcookie"}},
+            {"match": {"prefix": "/ak/"}, "requires": {"provider_name": "akamai"}},
+            {"match": {"prefix": "/app/"}, "requires": {"provider_name": "session"}},
+            {"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}]})
+    .to_string();
+    let env = |k: &str| match k {
+        "G" => Some(google.clone()),
+        "A" => Some(akamai.clone()),
+        "S" => Some(session.clone()),
+        _ => None,
+    };
+    let policy = Policy::from_json_with_env(doc.as_bytes(), &env).expect("policy");
+    let gkey = cookie::google_key(&google).expect("key");
+    let url = cookie::google_sign_url(
+        &gkey,
+        "k1",
+        &format!("{origin}/g/v/seg-1.ts?q=1"),
+        None,
+        NOW + 3600,
+    );
+    let gurl_path = url.strip_prefix(origin).unwrap_or("/").to_string();
+    let gcookie = format!(
+        "Cloud-CDN-Cookie={}",
+        cookie::google_sign_cookie(&gkey, "k1", &format!("{origin}/gc/"), NOW + 3600)
+    );
+    let ak = cookie::akamai_sign(&AkamaiToken {
+        key_hex: &akamai,
+        algorithm: "sha256",
+        scope: AkamaiScope::Acl("/ak/*"),
+        expires: NOW + 3600,
+        start: None,
+        ip: None,
+        id: None,
+        data: None,
+        salt: None,
+    })
+    .ok()
+    .expect("akamai");
+    let ak = format!("__token__={ak}");
+    let claims = edgeward::json::parse(
+        json!({"sub": "user-1", "exp": NOW + 3600})
+            .to_string()
+            .as_bytes(),
+        &edgeward::json::Limits::CLAIMS,
+    )
+    .expect("claims");
+    let index = policy.provider_index("session").expect("session");
+    let minted = edgeward::credential::mint(&policy.providers[index], &claims, NOW, None)
+        .ok()
+        .expect("mint");
+    let session_cookie = format!("__Host-edgeward-session={}", minted.value);
+    let header = json!({"alg": "RS256", "typ": "JWT", "kid": "rs"}).to_string();
+    let body = json!({"iss": ISS, "aud": "api", "sub": "user-1", "exp": NOW + 3600}).to_string();
+    let input = format!(
+        "{}.{}",
+        edgeward::b64::encode(header.as_bytes()),
+        edgeward::b64::encode(body.as_bytes())
+    );
+    let sig = rsa.sign(Alg::RS256, input.as_bytes()).ok().expect("sign");
+    let bearer = format!("Bearer {input}.{}", edgeward::b64::encode(&sig));
+    let rows: [(&str, &str, (&str, &str)); 5] = [
+        ("google_signed_url", gurl_path.as_str(), ("accept", "*/*")),
+        (
+            "google_signed_cookie",
+            "/gc/v/seg-1.ts",
+            ("cookie", gcookie.as_str()),
+        ),
+        ("akamai_cookie", "/ak/v/seg-1.ts", ("cookie", ak.as_str())),
+        (
+            "session_cookie",
+            "/app/items",
+            ("cookie", session_cookie.as_str()),
+        ),
+        (
+            "rs256_bearer",
+            "/api/items",
+            ("authorization", bearer.as_str()),
+        ),
+    ];
+    let mut g = c.benchmark_group("signed_decide");
+    for (name, path, h) in rows {
+        let headers = [("host", "cdn.example.com"), ("user-agent", "bench"), h];
+        let req = edgeward::Request {
+            method: "GET",
+            path,
+            headers: &headers,
+            client_addr: Some("198.51.100.7:5000"),
+            route: None,
+            now: NOW + 1,
+        };
+        let d = edgeward::decide(&policy, &req);
+        assert!(d.allow, "{name}: {:?}", d.reason);
+        g.bench_function(name, |b| {
+            b.iter(|| edgeward::decide(&policy, black_box(&req)).allow)
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_verify, bench_setup, bench_signed);
 criterion_main!(benches);
