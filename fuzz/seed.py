@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpora for the fuzz targets (fuzz/corpus/<target>/) from the repository's
 test vectors and example policies. Run by scripts/fuzz.sh; the corpora are not committed."""
+import base64
 import glob
 import hashlib
 import json
@@ -69,6 +70,20 @@ def main():
               "URLPrefix=aHR0cHM6Ly9jZG4uZXhhbXBsZS8=:Expires=1800000100:KeyName=k:Signature=AAAAAAAAAAAAAAAAAAAAAAAAAAA=\nhttps://cdn.example/x",
               "ip=1.2.3.4~st=1799999000~exp=1800000100~acl=/a/*!/b/?~id=x~data=y~hmac=" + "0" * 64 + "\n/a/b",
               "exp=1800000100~hmac=" + "0" * 40 + "\n/path%20with+plus"]:
+        put("signed", c)
+    # CloudFront: URL forms (canned, custom, SHA-256), a DER ECDSA signature in CloudFront base64,
+    # a custom policy and cookie-shaped lines (`policy;expires;signature;hash`).
+    der = "MEUCIQDQILUgUjCgYfKpc1F8BPtRRW0Qd8K1nf67kemfgpcWzwIgHEekITyvjilBJA5i8D8zL~N1je309hbiPZuKq-wOzC4_"
+    policy = ('{"Statement":[{"Resource":"https://d.example/v/*","Condition":{"DateLessThan":'
+              '{"AWS:EpochTime":1800000600},"DateGreaterThan":{"AWS:EpochTime":1},'
+              '"IpAddress":{"AWS:SourceIp":"192.0.2.0/24"}}}]}')
+    p64 = base64.b64encode(policy.encode()).decode().replace("+", "-").replace("=", "_").replace("/", "~")
+    for c in [f"https://d.example/v/a.mp4?x=1&Expires=1800000600&Signature={der}&Key-Pair-Id=KFUZZ",
+              f"https://d.example/v/a.mp4?Policy={p64}&Key-Pair-Id=KFUZZ&Signature={der}&Hash-Algorithm=SHA256",
+              f"{p64};;{der};SHA256\nhttps://d.example/v/b.ts",
+              f";1800000600;{der};\nhttps://d.example/v/b.ts",
+              policy + "\nhttps://d.example/v/x",
+              "https://d.example/*/a?.ts\nhttps://d.example/x/a1.ts"]:
         put("signed", c)
     counts = {t: len(os.listdir(os.path.join(OUT, t))) for t in os.listdir(OUT)}
     print("seed corpora:", ", ".join(f"{t} {n}" for t, n in sorted(counts.items())))

@@ -25,8 +25,13 @@ fi
 # Akamai's reference EdgeAuth signer, for the CDN vendor-signer cases (tests/vectors/cdn/gen_cdn.py).
 .venv/bin/python -c 'import akamai.edgeauth' 2>/dev/null ||
   .venv/bin/pip install -q 'akamai-edgeauth==0.3.2'
+# AWS's CloudFrontSigner (botocore), for the CloudFront cases of the same file (its signing
+# callback uses `cryptography`, pinned above).
+[ "$(.venv/bin/python -c 'import botocore; print(botocore.__version__)' 2>/dev/null)" = 1.43.11 ] ||
+  .venv/bin/pip install -q 'botocore==1.43.11'
 
-if [ ! -d tests/interop/node_modules/jose ] || [ ! -d tests/interop/node_modules/akamai-edgeauth ]; then
+if [ ! -d tests/interop/node_modules/jose ] || [ ! -d tests/interop/node_modules/akamai-edgeauth ] ||
+  [ ! -d tests/interop/node_modules/@aws-sdk/cloudfront-signer ]; then
   (cd tests/interop && npm ci --no-audit --no-fund --silent)
 fi
 

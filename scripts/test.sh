@@ -43,7 +43,7 @@ cdn_fresh() {
   local dir
   dir=$(mktemp -d)
   .venv/bin/python tests/vectors/cdn/gen_cdn.py "$dir/cdn.json"
-  (cd tests/interop && node gen_akamai_npm.mjs "$dir/cdn.json")
+  (cd tests/interop && node gen_akamai_npm.mjs "$dir/cdn.json" && node gen_cloudfront_npm.mjs "$dir/cdn.json")
   EDGEWARD_CDN_VECTORS="$dir/cdn.json" cargo test -q -p edgeward --test cdn
   rm -rf "$dir"
 }

@@ -1,17 +1,20 @@
 //! CDN signed URLs, cookies and tokens made by the vendors' signers (see
-//! `tests/vectors/cdn/gen_cdn.py`): Akamai's reference signer `akamai-edgeauth` (`PyPI`) and
-//! Google Cloud CDN's documented algorithm, each case with its expected outcome.
+//! `tests/vectors/cdn/gen_cdn.py`): Akamai's reference signer `akamai-edgeauth` (`PyPI`),
+//! Google Cloud CDN's documented algorithm and AWS's `CloudFrontSigner` from botocore (`PyPI`),
+//! each case with its expected outcome.
 //!
 //! `freshly_generated_cases` runs the file named by `EDGEWARD_CDN_VECTORS`: scripts/test.sh
 //! (stage `cdn-fresh`) generates it with fresh random keys at test time, adding Akamai cases
-//! from the npm port of the signer (`tests/interop/gen_akamai_npm.mjs`). No case file is
-//! committed: these schemes use shared secrets, and no secret is committed, even a throwaway
-//! one. Without the variable the test says so and returns; the scheme modules' own unit tests
+//! from the npm port of the signer (`tests/interop/gen_akamai_npm.mjs`) and `CloudFront` cases
+//! from `@aws-sdk/cloudfront-signer` (`tests/interop/gen_cloudfront_npm.mjs`, RSA and ECDSA
+//! keys). No case file is committed: these schemes use shared secrets or private keys, and
+//! none is committed, even a throwaway one. Without the variable the test says so and returns; the scheme modules' own unit tests
 //! still cover every code.
 
 use std::collections::BTreeSet;
 
 use edgeward::signed::akamai::{self, AkamaiConfig, Algorithm, Scope};
+use edgeward::signed::cloudfront::{self, CloudFrontKeys, Cookies, HashAlgorithm, PolicyKind};
 use edgeward::signed::google::{self, GoogleKeys};
 use edgeward::signed::SignedError;
 use serde_json::Value;
@@ -23,7 +26,12 @@ struct Tally {
     akamai: usize,
     /// Akamai cases made by the npm port of the signer (`tests/interop/gen_akamai_npm.mjs`).
     akamai_npm: usize,
+    cloudfront: usize,
+    /// `CloudFront` cases made by `@aws-sdk/cloudfront-signer` (npm).
+    cloudfront_npm: usize,
     outcomes: BTreeSet<(&'static str, String)>,
+    /// Accepted `CloudFront` cases by (signer, key type, policy kind, hash).
+    cloudfront_accepted: BTreeSet<(&'static str, &'static str, &'static str, &'static str)>,
 }
 
 fn s<'a>(case: &'a Value, field: &str) -> &'a str {
@@ -135,6 +143,78 @@ fn run_akamai(doc: &Value, tally: &mut Tally) {
     }
 }
 
+fn run_cloudfront(doc: &Value, tally: &mut Tally) {
+    let pairs: Vec<(&str, &str)> = doc["cloudfront_keys"]
+        .as_array()
+        .expect("cloudfront_keys")
+        .iter()
+        .map(|p| (p[0].as_str().unwrap(), p[1].as_str().unwrap()))
+        .collect();
+    let keys = CloudFrontKeys::new(pairs).expect("cloudfront keys load");
+    for case in doc["cloudfront"].as_array().expect("cloudfront cases") {
+        let name = s(case, "name");
+        let now = case["now"].as_i64().unwrap();
+        let ip = opt_s(&case["client_ip"]).map(|a| a.parse().expect("client_ip"));
+        let got = match s(case, "kind") {
+            "url" => cloudfront::verify_url(&keys, s(case, "url"), ip, now),
+            "cookies" => {
+                let c = &case["cookies"];
+                let cookies = Cookies {
+                    policy: opt_s(&c["policy"]),
+                    expires: opt_s(&c["expires"]),
+                    signature: s(c, "signature"),
+                    key_pair_id: s(c, "key_pair_id"),
+                    hash_algorithm: opt_s(&c["hash_algorithm"]),
+                };
+                cloudfront::verify_cookies(&keys, &cookies, s(case, "request_url"), ip, now)
+            }
+            k => panic!("{name}: unknown kind {k}"),
+        };
+        let expect = s(case, "expect");
+        assert_eq!(code(&got), expect, "cloudfront {name:?}: {got:?}");
+        if let Ok(g) = got {
+            let want = &case["grant"];
+            assert_eq!(Some(g.expires()), want["expires"].as_i64(), "{name}");
+            assert_eq!(g.start(), want["start"].as_i64(), "{name}");
+            assert_eq!(
+                Some(g.key_pair_id()),
+                want["key_pair_id"].as_str(),
+                "{name}"
+            );
+            assert_eq!(g.resource(), opt_s(&want["resource"]), "{name}");
+            assert_eq!(g.source_ip(), opt_s(&want["source_ip"]), "{name}");
+            let kind = match g.kind() {
+                PolicyKind::Canned => "canned",
+                PolicyKind::Custom => "custom",
+            };
+            assert_eq!(Some(kind), want["kind"].as_str(), "{name}");
+            assert_eq!(
+                HashAlgorithm::from_param(s(want, "hash")),
+                Some(g.hash_algorithm()),
+                "{name}"
+            );
+            let signer = if name.starts_with("npm: ") {
+                "npm"
+            } else {
+                "py"
+            };
+            let key = if name.contains("ecdsa ") {
+                "ecdsa"
+            } else {
+                "rsa"
+            };
+            tally
+                .cloudfront_accepted
+                .insert((signer, key, kind, g.hash_algorithm().name()));
+        }
+        tally.cloudfront += 1;
+        if name.starts_with("npm: ") {
+            tally.cloudfront_npm += 1;
+        }
+        tally.outcomes.insert(("cloudfront", expect.to_owned()));
+    }
+}
+
 fn run_file(path: &std::path::Path) -> Tally {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let doc: Value = serde_json::from_str(&text).expect("vector file is JSON");
@@ -145,6 +225,7 @@ fn run_file(path: &std::path::Path) -> Tally {
     let mut tally = Tally::default();
     run_google(&doc, &mut tally);
     run_akamai(&doc, &mut tally);
+    run_cloudfront(&doc, &mut tally);
     tally
 }
 
@@ -167,12 +248,39 @@ fn assert_coverage(t: &Tally) {
         "scope_mismatch",
         "ip_mismatch",
     ];
-    for (scheme, codes) in [("google", &google[..]), ("akamai", &akamai[..])] {
+    let cloudfront = [
+        "ok",
+        "malformed",
+        "unknown_key",
+        "signature_invalid",
+        "expired",
+        "not_yet_valid",
+        "scope_mismatch",
+        "ip_mismatch",
+    ];
+    for (scheme, codes) in [
+        ("google", &google[..]),
+        ("akamai", &akamai[..]),
+        ("cloudfront", &cloudfront[..]),
+    ] {
         for c in codes {
             assert!(
                 t.outcomes.contains(&(scheme, (*c).to_owned())),
                 "no {scheme} case expects {c}"
             );
+        }
+    }
+    // Each CloudFront signer got every key type, policy kind and hash accepted.
+    for signer in ["py", "npm"] {
+        for key in ["rsa", "ecdsa"] {
+            for kind in ["canned", "custom"] {
+                for hash in ["SHA1", "SHA256"] {
+                    assert!(
+                        t.cloudfront_accepted.contains(&(signer, key, kind, hash)),
+                        "no accepted {signer} {key} {kind} {hash} CloudFront case"
+                    );
+                }
+            }
         }
     }
 }
@@ -188,14 +296,17 @@ fn freshly_generated_cases() {
     };
     let t = run_file(std::path::Path::new(&path));
     assert!(
-        t.google >= 20 && t.akamai >= 35,
-        "too few cases: {} google, {} akamai",
+        t.google >= 20 && t.akamai >= 35 && t.cloudfront >= 60 && t.cloudfront_npm >= 60,
+        "too few cases: {} google, {} akamai, {} cloudfront ({} npm)",
         t.google,
-        t.akamai
+        t.akamai,
+        t.cloudfront,
+        t.cloudfront_npm
     );
     assert_coverage(&t);
     eprintln!(
-        "{path}: {} google and {} akamai cases verified ({} of them from the npm signer)",
-        t.google, t.akamai, t.akamai_npm
+        "{path}: {} google, {} akamai ({} from the npm signer) and {} cloudfront ({} from the npm \
+         signer) cases verified",
+        t.google, t.akamai, t.akamai_npm, t.cloudfront, t.cloudfront_npm
     );
 }
