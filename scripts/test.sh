@@ -54,16 +54,16 @@ stage clippy cargo clippy -q --workspace --exclude edgeward-bench --all-targets 
 stage clippy-wasm32 cargo clippy -q -p edgeward-wasm --target wasm32-unknown-unknown -- -D warnings
 stage core-wasm-and-deps core_tree_check
 stage cargo-test cargo test --workspace --exclude edgeward-bench
-# The RSA fast path (src/rsa_fast.rs, src/mont.rs) on wasm32 under V8: every Wycheproof vector,
-# the differential tests against the RustCrypto reference and the bignum's unit tests (u32 limbs
-# there, u64 natively), built for wasm32-wasip1 and run by Node's WASI (benches/wasi_run.mjs
-# passes the exit code on; a panic traps, exit 1).
+# The RSA and P-256 fast paths (src/rsa_fast.rs, src/mont.rs, src/p256_fast.rs) on wasm32 under
+# V8: every Wycheproof vector, the differential tests against the RustCrypto references and the
+# arithmetic's unit tests (u32 limbs there, u64 natively), built for wasm32-wasip1 and run by
+# Node's WASI (benches/wasi_run.mjs passes the exit code on; a panic traps, exit 1).
 wasm32_vectors() {
   local runner="node $PWD/benches/wasi_run.mjs"
   CARGO_TARGET_WASM32_WASIP1_RUNNER="$runner" \
-    cargo test --target wasm32-wasip1 --test wycheproof --test rsa_differential
+    cargo test --target wasm32-wasip1 --test wycheproof --test rsa_differential --test ec_differential
   CARGO_TARGET_WASM32_WASIP1_RUNNER="$runner" \
-    cargo test --target wasm32-wasip1 --lib -- mont:: rsa_fast::
+    cargo test --target wasm32-wasip1 --lib -- mont:: rsa_fast:: p256_fast::
 }
 stage wasm32-vectors wasm32_vectors
 stage interop-fresh interop_fresh

@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 use hmac::{Hmac, Mac};
 use sha2::{Sha256, Sha384, Sha512};
 
+use crate::p256_fast::P256PublicKey;
 use crate::rsa_fast::RsaPublicKey;
 
 /// A JWS algorithm we implement. `none` is not one, and never will be.
@@ -244,8 +245,8 @@ pub enum KeyMaterial {
     /// An RSA public key (2048 to 8192 bits, odd e with 3 <= e < 2^32), precomputed for
     /// verification.
     Rsa(RsaPublicKey),
-    /// A P-256 public point.
-    P256(p256::ecdsa::VerifyingKey),
+    /// A P-256 public point with its comb table.
+    P256(P256PublicKey),
     /// A P-384 public point.
     P384(p384::ecdsa::VerifyingKey),
     /// A P-521 public point.
@@ -290,11 +291,8 @@ pub fn verify(alg: Alg, key: &KeyMaterial, msg: &[u8], sig: &[u8]) -> bool {
         (Alg::PS256, KeyMaterial::Rsa(k)) => k.verify_pss::<Sha256>(msg, sig),
         (Alg::PS384, KeyMaterial::Rsa(k)) => k.verify_pss::<Sha384>(msg, sig),
         (Alg::PS512, KeyMaterial::Rsa(k)) => k.verify_pss::<Sha512>(msg, sig),
-        (Alg::ES256, KeyMaterial::P256(k)) => {
-            use p256::ecdsa::signature::Verifier;
-            // `from_slice` takes exactly 64 bytes and rejects r or s outside [1, n-1].
-            p256::ecdsa::Signature::from_slice(sig).is_ok_and(|s| k.verify(msg, &s).is_ok())
-        }
+        // Exactly 64 bytes, r and s in [1, n-1].
+        (Alg::ES256, KeyMaterial::P256(k)) => k.verify(msg, sig),
         (Alg::ES384, KeyMaterial::P384(k)) => {
             use p384::ecdsa::signature::Verifier;
             p384::ecdsa::Signature::from_slice(sig).is_ok_and(|s| k.verify(msg, &s).is_ok())

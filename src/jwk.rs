@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::b64;
 use crate::json::{self, Limits, Object, Value};
 use crate::jwa::{Alg, AlgSet, Curve, KeyMaterial};
+use crate::p256_fast::P256PublicKey;
 use crate::rsa_fast::{self, RsaPublicKey};
 
 /// Maximum keys in one set.
@@ -424,8 +425,12 @@ fn ec_key(o: &Object) -> Result<(KeyMaterial, String), KeyError> {
     // from_sec1_bytes checks the point is on the curve and not the identity.
     let material = match curve {
         Curve::P256 => KeyMaterial::P256(
-            p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
-                .map_err(|_| KeyError::InvalidPoint)?,
+            x.as_slice()
+                .try_into()
+                .ok()
+                .zip(y.as_slice().try_into().ok())
+                .and_then(|(x, y)| P256PublicKey::from_affine(x, y))
+                .ok_or(KeyError::InvalidPoint)?,
         ),
         Curve::P384 => KeyMaterial::P384(
             p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)

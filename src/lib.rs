@@ -34,6 +34,7 @@ pub mod jwk;
 pub mod jwks;
 pub mod jws;
 mod mont;
+pub mod p256_fast;
 pub mod path;
 pub mod policy;
 pub mod reason;
