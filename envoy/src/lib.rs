@@ -596,11 +596,21 @@ fn process_request(shared: &Rc<RefCell<Shared>>, now: i64) -> Action {
             .flatten()
             .map(|b| String::from_utf8_lossy(&b).into_owned())
     };
-    // Host properties cost a lookup each: read the route name only when a rule keys on it.
-    // (No policy feature reads the client address yet, so it is not fetched.)
-    let uses_routes = shared.try_borrow().is_ok_and(|s| s.uses_routes);
+    // Host properties cost a lookup each: read the route name only when a rule keys on it,
+    // and the peer's address only when a provider may bind credentials to the client.
+    let (uses_routes, uses_client_ip) = shared
+        .try_borrow()
+        .map_or((false, false), |s| (s.uses_routes, s.policy.uses_client_ip));
     let route = if uses_routes {
         property(vec!["xds", "route_name"])
+    } else {
+        None
+    };
+    // `source.address` is the downstream peer (with `use_remote_address: true` on the
+    // connection manager, the socket's peer, not an address taken from X-Forwarded-For):
+    // the core reads forwarded headers itself, and only from `trusted_proxies`.
+    let client_addr = if uses_client_ip {
+        property(vec!["source", "address"])
     } else {
         None
     };
@@ -608,7 +618,7 @@ fn process_request(shared: &Rc<RefCell<Shared>>, now: i64) -> Action {
         method,
         path,
         headers: &headers,
-        client_addr: None,
+        client_addr: client_addr.as_deref(),
         route: route.as_deref(),
         now,
     };

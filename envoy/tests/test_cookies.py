@@ -1,0 +1,317 @@
+"""Signed cookies, signed URLs and session cookies through edgeward's .wasm in real Envoy.
+
+Credentials come from signers that are not edgeward's (signers.py: Akamai's `akamai-edgeauth`,
+Google's published signed-URL algorithm, PyJWT for session cookies), with keys drawn for this
+run and handed to Envoy the way an operator would: environment variables that the policy names
+(`secret_from_env`, `secrets_from_env`) and `vm_config.environment_variables.host_env_keys`
+passes into the VM.
+
+The client address. envoy/envoy.yaml sets `use_remote_address: true`, so the filter's
+`source.address` is the TCP peer (here always 127.0.0.1), never an address Envoy took from
+X-Forwarded-For. The core reads forwarded headers itself, and only when that peer is one of the
+policy's `trusted_proxies`: the main policy trusts 10.0.0.0/8 (so 127.0.0.1 is an untrusted
+client, and its X-Forwarded-For / Forwarded / CF-Connecting-IP are ignored); a second Envoy
+trusts 127.0.0.1/32, so the same headers then name the client.
+
+Dot-segments. The core refuses a raw path with `.`/`..` segments on a signed route
+(`path_invalid`), but in Envoy that cannot happen: `normalize_path` resolves them before any
+filter runs, and the filter judges, and the upstream gets, the resolved path. The rows below
+pin that: climbing out of an ACL lands outside it (`cookie_scope_mismatch`), and a URL signed
+for /g/v/a.mp4 reached through /g/x/../v/a.mp4 serves /g/v/a.mp4, the resource it was signed
+for. (wasm/tests/node and the core's tests/credentials.rs show `path_invalid` on raw paths.)
+
+Each module-scoped Envoy is stopped by its fixture, by PID (harness.Envoy.stop).
+"""
+import http.client
+import json
+import os
+from dataclasses import dataclass, field
+
+import pytest
+
+from harness import Envoy, header, template_with
+from signers import SESSION_COOKIE, Secrets, now, target_of
+from tokens import provider
+from test_envoy import KEYS
+
+ORIGIN = "https://cdn.example.com"
+SESSION_ISS = "https://edge.test/session"
+CLIENT = "127.0.0.1"  # every test request's TCP peer
+ELSEWHERE = "198.51.100.7"  # another client (TEST-NET-2)
+SECRETS = Secrets()
+
+
+def policy(trusted_proxies=("10.0.0.0/8",)):
+    return {
+        "version": 1,
+        "realm": "api",
+        "public_origin": ORIGIN,
+        "trusted_proxies": list(trusted_proxies),
+        "providers": {
+            "idp": provider(KEYS, claim_to_headers=[{"header_name": "x-user", "claim": "sub"}]),
+            "akamai": {"kind": "signed_cookie",
+                       "signed": {"scheme": "akamai_edgeauth", "keys": [{"secret_from_env": "EDGEWARD_AKAMAI_KEY"}]},
+                       "claim_to_headers": [{"header_name": "x-token-data", "claim": "data"},
+                                            {"header_name": "x-token-ip", "claim": "ip"}]},
+            "gurl": {"kind": "signed_url",
+                     "signed": {"scheme": "google_cloud_cdn",
+                                "keys": [{"name": "edge-key", "secret_from_env": "EDGEWARD_GOOGLE_KEY"}]},
+                     "claim_to_headers": [{"header_name": "x-key-name", "claim": "kid"}]},
+            "session": {"kind": "session_cookie", "issuer": SESSION_ISS, "audiences": ["app"],
+                        "secrets_from_env": [{"env": "EDGEWARD_SESSION_KEY", "alg": "HS256", "kid": "s1"}],
+                        "session": {"lifetime_seconds": 600, "bind_client_ip": True},
+                        "claim_to_headers": [{"header_name": "x-session-user", "claim": "sub"}]},
+        },
+        "rules": [
+            {"match": {"prefix": "/ak/"}, "requires": {"provider_name": "akamai"}},
+            {"match": {"prefix": "/g/"}, "requires": {"provider_name": "gurl"}},
+            {"match": {"prefix": "/app/"}, "requires": {"requires_any": [
+                {"provider_name": "session"}, {"provider_name": "idp"}]}},
+            {"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}},
+        ],
+    }
+
+
+# Headers the policy sets or consumes: checked on every allow (None: must not reach the upstream).
+OUTPUTS = ("x-user", "x-token-data", "x-token-ip", "x-key-name", "x-session-user")
+
+
+@dataclass
+class Row:
+    name: str
+    target: str
+    headers: list
+    status: int
+    reason: str = None  # a denial's body
+    up: dict = field(default_factory=dict)  # an allow: output headers the upstream must get
+    path: str = None  # an allow: the path the upstream must get (default: the target)
+
+
+def cookie(name, value):
+    return [("cookie", f"{name}={value}")]
+
+
+def token(value):
+    return cookie("__token__", value)
+
+
+def xff(addr):
+    return [("x-forwarded-for", addr)]
+
+
+def session(cip=CLIENT, **kw):
+    return cookie(SESSION_COOKIE, SECRETS.session_cookie(SESSION_ISS, "app", cip=cip, **kw))
+
+
+def _rows():
+    s, t = SECRETS, now()
+    ak = s.akamai("/ak/*", data="tier-gold")
+    videos = s.akamai("/ak/videos/*")
+    signed = s.google_url(f"{ORIGIN}/g/v/a.mp4?quality=hd")
+    prefixed = s.google_url_prefix(f"{ORIGIN}/g/videos/seg-1.ts", f"{ORIGIN}/g/videos/")
+    outside = s.google_url_prefix(f"{ORIGIN}/g/private/seg-1.ts", f"{ORIGIN}/g/videos/")
+    bearer = [("authorization", f"Bearer {KEYS.token()}")]
+    return [
+        # ---- Akamai EdgeAuth token in the __token__ cookie ---------------------------------
+        Row("akamai: valid, spoofed output header replaced", "/ak/a.ts",
+            token(ak) + [("x-token-data", "forged")], 200, up={"x-token-data": "tier-gold"}),
+        Row("akamai: among other cookies", "/ak/a.ts", [("cookie", f"theme=dark; __token__={ak}; lang=en")], 200,
+            up={"x-token-data": "tier-gold"}),
+        Row("akamai: missing", "/ak/a.ts", [], 403, "cookie_missing"),
+        Row("akamai: tampered data", "/ak/a.ts", token(ak.replace("data=tier-gold", "data=tier-platinum")), 403,
+            "signature_invalid"),
+        Row("akamai: wrong key", "/ak/a.ts", token(s.akamai("/ak/*", key=os.urandom(32).hex())), 403,
+            "signature_invalid"),
+        Row("akamai: expired", "/ak/a.ts", token(s.akamai("/ak/*", start=t - 600, end=t - 60)), 403, "cookie_expired"),
+        Row("akamai: not yet valid", "/ak/a.ts", token(s.akamai("/ak/*", start=t + 300, end=t + 900)), 403,
+            "cookie_not_yet_valid"),
+        Row("akamai: outside the ACL", "/ak/music/x.mp3", token(videos), 403, "cookie_scope_mismatch"),
+        Row("akamai: dot-dot out of the ACL is resolved first, then outside it", "/ak/videos/../music/x.mp3",
+            token(videos), 403, "cookie_scope_mismatch"),
+        Row("akamai: encoded dot-dot out of the ACL likewise", "/ak/videos/%2e%2e/music/x.mp3", token(videos), 403,
+            "cookie_scope_mismatch"),
+        Row("akamai: dot-dot inside the ACL: the resolved path is judged and served", "/ak/videos/a/../b.ts",
+            token(videos), 200, path="/ak/videos/b.ts"),
+        Row("akamai: malformed", "/ak/a.ts", token("exp=1"), 403, "cookie_malformed"),
+        Row("akamai: cookie tossing, twice in one Cookie header", "/ak/a.ts",
+            [("cookie", f"__token__={ak}; __token__={videos}")], 400, "token_ambiguous"),
+        Row("akamai: cookie tossing, a second Cookie header", "/ak/a.ts", token(ak) + token(videos), 400,
+            "token_ambiguous"),
+        # IP binding: the peer is 127.0.0.1, which the policy does not trust.
+        Row("akamai: bound to this client", "/ak/a.ts", token(s.akamai("/ak/*", ip=CLIENT)), 200,
+            up={"x-token-ip": CLIENT}),
+        Row("akamai: bound to another client", "/ak/a.ts", token(s.akamai("/ak/*", ip=ELSEWHERE)), 403,
+            "cookie_ip_mismatch"),
+        Row("akamai: bound to another client, spoofed X-Forwarded-For from an untrusted peer", "/ak/a.ts",
+            token(s.akamai("/ak/*", ip=ELSEWHERE)) + xff(ELSEWHERE), 403, "cookie_ip_mismatch"),
+        Row("akamai: bound to another client, spoofed Forwarded", "/ak/a.ts",
+            token(s.akamai("/ak/*", ip=ELSEWHERE)) + [("forwarded", f"for={ELSEWHERE}")], 403, "cookie_ip_mismatch"),
+        Row("akamai: bound to another client, spoofed CF-Connecting-IP", "/ak/a.ts",
+            token(s.akamai("/ak/*", ip=ELSEWHERE)) + [("cf-connecting-ip", ELSEWHERE)], 403, "cookie_ip_mismatch"),
+        Row("akamai: bound to this client, X-Forwarded-For naming another is ignored", "/ak/a.ts",
+            token(s.akamai("/ak/*", ip=CLIENT)) + xff(ELSEWHERE), 200, up={"x-token-ip": CLIENT}),
+        # ---- Google Cloud CDN signed URLs (checked against public_origin + the raw target) -----
+        Row("google: valid (Host is 127.0.0.1, the URL is judged against public_origin)", target_of(signed, ORIGIN),
+            [], 200, up={"x-key-name": "edge-key"}),
+        Row("google: tampered path", target_of(signed, ORIGIN).replace("a.mp4", "b.mp4"), [], 403,
+            "signature_invalid"),
+        Row("google: tampered query", target_of(signed, ORIGIN).replace("quality=hd", "quality=4k"), [], 403,
+            "signature_invalid"),
+        Row("google: expired", target_of(s.google_url(f"{ORIGIN}/g/v/a.mp4", expires=t - 1), ORIGIN), [], 403,
+            "cookie_expired"),
+        Row("google: unknown key name", target_of(s.google_url(f"{ORIGIN}/g/v/a.mp4", key_name="other"), ORIGIN), [],
+            403, "key_not_found"),
+        Row("google: signed for another origin", target_of(s.google_url("http://127.0.0.1/g/v/a.mp4"),
+                                                           "http://127.0.0.1"), [], 403, "signature_invalid"),
+        Row("google: URL prefix", target_of(prefixed, ORIGIN), [], 200, up={"x-key-name": "edge-key"}),
+        Row("google: URL prefix, URL outside it", target_of(outside, ORIGIN), [], 403, "cookie_scope_mismatch"),
+        Row("google: missing", "/g/v/a.mp4", [], 403, "cookie_missing"),
+        Row("google: malformed", "/g/v/a.mp4?Expires=1", [], 403, "cookie_malformed"),
+        Row("google: dot-dot resolved first, so the signed resource is what is served",
+            target_of(signed, ORIGIN).replace("/g/v/", "/g/x/../v/"), [], 200,
+            up={"x-key-name": "edge-key"}, path=target_of(signed, ORIGIN)),
+        # ---- edgeward session cookies, bound to the client (route: session or IdP token) ---------
+        Row("session: valid, bound to this client", "/app/a", session(), 200, up={"x-session-user": "alice"}),
+        Row("session: bound to another client", "/app/a", session(cip=ELSEWHERE), 401, "cookie_ip_mismatch"),
+        Row("session: bound to another client, spoofed X-Forwarded-For", "/app/a", session(cip=ELSEWHERE) + xff(ELSEWHERE),
+            401, "cookie_ip_mismatch"),
+        Row("session: not bound at all", "/app/a", session(cip=None), 401, "cookie_ip_mismatch"),
+        Row("session: expired", "/app/a", session(iat=t - 900, exp=t - 300), 401, "cookie_expired"),
+        Row("session: another issuer", "/app/a", cookie(SESSION_COOKIE, s.session_cookie("https://idp.test", "app",
+                                                                                          cip=CLIENT)),
+            401, "cookie_scope_mismatch"),
+        Row("session: not the session typ", "/app/a", session(typ="JWT"), 401, "typ_not_allowed"),
+        Row("session: wrong key", "/app/a", session(key=os.urandom(32)), 401, "signature_invalid"),
+        Row("session: two session cookies", "/app/a", session() + session(), 400, "token_ambiguous"),
+        Row("session route: an IdP bearer token instead", "/app/a", bearer, 200, up={"x-user": "alice"}),
+    ]
+
+
+ROWS = _rows()
+
+
+def row_named(name):
+    return next(r for r in ROWS if r.name == name)
+
+
+def cookie_template(tmp_path):
+    """envoy/envoy.yaml with the VM given the keys' environment variables (by name; the values
+    stay in Envoy's environment, out of its configuration and config dump)."""
+    keys = ", ".join(SECRETS.env)
+    return template_with(tmp_path, "                  vm_id: edgeward\n",
+                         "                  vm_id: edgeward\n"
+                         "                  environment_variables:\n"
+                         f"                    host_env_keys: [{keys}]\n")
+
+
+def start_envoy(tmp_path, p):
+    old = {k: os.environ.get(k) for k in SECRETS.env}
+    os.environ.update(SECRETS.env)
+    try:
+        return Envoy(p, template=cookie_template(tmp_path)).start()
+    finally:
+        # Envoy copied its environment at start; nothing else in this process needs the keys.
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture(scope="module")
+def envoy(tmp_path_factory):
+    e = start_envoy(tmp_path_factory.mktemp("cookies"), policy())
+    yield e
+    e.stop()
+
+
+@pytest.fixture(scope="module")
+def behind_proxy(tmp_path_factory):
+    """The same policy trusting 127.0.0.1/32: the test client plays a trusted proxy."""
+    e = start_envoy(tmp_path_factory.mktemp("proxied"), policy(trusted_proxies=["127.0.0.1/32"]))
+    yield e
+    e.stop()
+
+
+def check(e, row):
+    status, h, body = e.request(row.target, row.headers)
+    if row.reason is not None:
+        assert (status, body.decode()) == (row.status, row.reason), row.name
+        assert header(h, "www-authenticate") is None, "no Bearer challenge for signed or session cookies"
+        assert header(h, "cache-control") == "no-store"
+        return None
+    assert status == row.status, (row.name, body)
+    up = e.upstream_headers(body)
+    assert json.loads(body)["path"] == (row.path or row.target)
+    for name in OUTPUTS:
+        got = [v for k, v in up if k == name]
+        want = [row.up[name]] if name in row.up else []
+        assert got == want, (row.name, name, got)
+    return up
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
+def test_signed_and_session_cookies_through_envoy(envoy, row):
+    check(envoy, row)
+
+
+def test_what_the_upstream_gets_besides_the_outputs(envoy):
+    # Cookies are forwarded as sent, the signed one included: `forward: false` removes a
+    # consumed Authorization-style header, and a Cookie header carries the origin's other
+    # cookies too (the core removes header sources only).
+    row = row_named("akamai: among other cookies")
+    up = check(envoy, row)
+    assert [v for k, v in up if k == "cookie"] == [row.headers[0][1]]
+    # skip_xff_append: X-Forwarded-For reaches the upstream as the client sent it (the filter
+    # judged the client by the TCP peer alone); Envoy names that peer in
+    # x-envoy-external-address, overwriting a client's own.
+    row = row_named("akamai: bound to this client, X-Forwarded-For naming another is ignored")
+    up = check(envoy, Row(row.name, row.target, row.headers + [("x-envoy-external-address", ELSEWHERE)],
+                          row.status, up=row.up))
+    assert [v for k, v in up if k == "x-forwarded-for"] == [ELSEWHERE]
+    assert [v for k, v in up if k == "x-envoy-external-address"] == [CLIENT]
+
+
+def test_behind_a_trusted_proxy_forwarded_headers_name_the_client(behind_proxy):
+    s = SECRETS
+    bound = token(s.akamai("/ak/*", ip=ELSEWHERE))
+    rows = [
+        # The proxy (127.0.0.1) forwards for 198.51.100.7: the first untrusted hop from the
+        # right is the client.
+        Row("bound client via X-Forwarded-For", "/ak/a.ts", bound + xff(ELSEWHERE), 200, up={"x-token-ip": ELSEWHERE}),
+        Row("bound client via Forwarded", "/ak/a.ts", bound + [("forwarded", f"for={ELSEWHERE}")], 200,
+            up={"x-token-ip": ELSEWHERE}),
+        Row("a spoofed hop left of the real client is not read", "/ak/a.ts", bound + xff(f"203.0.113.66, {ELSEWHERE}"),
+            200, up={"x-token-ip": ELSEWHERE}),
+        Row("the proxy's own request (nothing forwarded): the client is the proxy", "/ak/a.ts", bound, 403,
+            "cookie_ip_mismatch"),
+        Row("forwarded for someone else", "/ak/a.ts", bound + xff("203.0.113.66"), 403, "cookie_ip_mismatch"),
+        Row("X-Forwarded-For and Forwarded disagree: the client is unknown", "/ak/a.ts",
+            bound + xff(ELSEWHERE) + [("forwarded", "for=203.0.113.66")], 403, "cookie_ip_mismatch"),
+        Row("a token bound to the proxy is not the forwarded client's", "/ak/a.ts",
+            token(s.akamai("/ak/*", ip=CLIENT)) + xff(ELSEWHERE), 403, "cookie_ip_mismatch"),
+        Row("session bound to the forwarded client", "/app/a", session(cip=ELSEWHERE) + xff(ELSEWHERE), 200,
+            up={"x-session-user": "alice"}),
+        Row("session bound to the forwarded client, sent directly", "/app/a", session(cip=ELSEWHERE), 401,
+            "cookie_ip_mismatch"),
+    ]
+    for row in rows:
+        check(behind_proxy, row)
+
+
+def test_keys_stay_out_of_the_config_dump(envoy):
+    c = http.client.HTTPConnection("127.0.0.1", envoy.admin, timeout=5)
+    c.request("GET", "/config_dump")
+    dump = c.getresponse().read().decode()
+    assert "EDGEWARD_AKAMAI_KEY" in dump, "the dump names the variables"
+    for v in SECRETS.env.values():
+        assert v not in dump
+
+
+def test_logs_never_contain_cookies(envoy):
+    row = row_named("akamai: tampered data")
+    envoy.request(row.target, row.headers)
+    logs = envoy.logs()
+    assert "edgeward: denied signature_invalid" in logs
+    value = row.headers[0][1].split("=", 1)[1]
+    assert value not in logs and "hmac=" not in logs
