@@ -39,7 +39,8 @@
 //! client sends on the wire, and what both signers' JSON encoders write unescaped.
 //!
 //! Checks run in this order: size caps and structure, encodings ([`SignedError::Malformed`]);
-//! key lookup ([`SignedError::UnknownKey`]); the signature ([`SignedError::SignatureInvalid`]);
+//! key lookup ([`SignedError::UnknownKey`]); for an EC key, the signature's DER
+//! ([`SignedError::Malformed`]); the signature ([`SignedError::SignatureInvalid`]);
 //! the custom policy's JSON ([`SignedError::Malformed`]); expiry, valid while
 //! `now < DateLessThan` ([`SignedError::Expired`]); start, valid once `now >= DateGreaterThan`
 //! ([`SignedError::NotYetValid`]); client address ([`SignedError::IpMismatch`]: an IPv6
@@ -457,7 +458,9 @@ fn split_signed_url(url: &str) -> Result<(&str, UrlFields<'_>), SignedError> {
         if slot.replace(value).is_some() {
             return Err(SignedError::Malformed);
         }
-        start -= param.len() + 1;
+        // INVARIANT: the pieces of `rsplit` and their separators add up to `query.len() + 1`,
+        // so this never saturates.
+        start = start.saturating_sub(param.len() + 1);
     }
     let before = query.get(..start.saturating_sub(1)).unwrap_or_default();
     let reserved = |p: &str| {

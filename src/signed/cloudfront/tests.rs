@@ -709,6 +709,32 @@ fn key_loading() {
 }
 
 #[test]
+fn every_single_byte_change_of_a_canned_url_is_refused() {
+    let f = fixture();
+    let keys = keys();
+    for (signer, id) in [(&f.rsa, "K2JCJMDEHXQW5F"), (&f.ec, "KECDSA1")] {
+        let u = canned_url(signer, id, &format!("{URL}?a=1"), HashAlgorithm::Sha256);
+        assert!(verify_url(&keys, &u, None, NOW).is_ok());
+        let bytes = u.as_bytes();
+        for i in 0..bytes.len() {
+            for replacement in [b'A', b'0', b'&', b'=', b'?', b'-', b'~', b'_', b'\xff'] {
+                if bytes[i] == replacement {
+                    continue;
+                }
+                let mut b = bytes.to_vec();
+                b[i] = replacement;
+                let changed = String::from_utf8_lossy(&b);
+                assert!(verify_url(&keys, &changed, None, NOW).is_err(), "{changed}");
+            }
+            let mut b = bytes.to_vec();
+            b.remove(i);
+            let changed = String::from_utf8_lossy(&b);
+            assert!(verify_url(&keys, &changed, None, NOW).is_err(), "{changed}");
+        }
+    }
+}
+
+#[test]
 fn hash_names() {
     for h in [HashAlgorithm::Sha1, HashAlgorithm::Sha256] {
         assert_eq!(HashAlgorithm::from_param(h.name()), Some(h));
