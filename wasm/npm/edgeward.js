@@ -69,8 +69,12 @@ function secretsFor(policy, env) {
   }
   const out = {};
   for (const p of Object.values(doc?.providers ?? {})) {
-    for (const s of Array.isArray(p?.secrets_from_env) ? p.secrets_from_env : []) {
-      if (typeof s?.env === 'string' && typeof env[s.env] === 'string') out[s.env] = env[s.env];
+    const names = [];
+    for (const s of Array.isArray(p?.secrets_from_env) ? p.secrets_from_env : []) names.push(s?.env);
+    for (const k of Array.isArray(p?.signed?.keys) ? p.signed.keys : []) names.push(k?.secret_from_env);
+    names.push(p?.signed?.salt_from_env);
+    for (const n of names) {
+      if (typeof n === 'string' && typeof env[n] === 'string') out[n] = env[n];
     }
   }
   return JSON.stringify(out);
@@ -201,6 +205,31 @@ export class Edgeward {
   verifySync(token, options = {}) {
     const now = options.now ?? this.#clock();
     return verifyResult(this.#engine.verify(String(token), now, options.provider ?? undefined));
+  }
+
+  /**
+   * Mints an edgeward session cookie with session provider `options.provider` from the claims
+   * of an accepted identity-provider token (`claims`, or a `Decision` that allowed one), so
+   * later requests cost one HMAC. Returns `{ setCookie, value, expires }`: `setCookie` is the
+   * whole `Set-Cookie` value (`__Host-` name, `Secure`, `HttpOnly`, `SameSite`, `Max-Age`).
+   * `options.clientAddress` is required when the provider binds cookies to the client.
+   * Throws `EdgewardError` (`config_invalid`, `claim_missing`, `cookie_ip_mismatch`, ...).
+   */
+  mintSession(claims, options = {}) {
+    const source = claims instanceof Decision ? claims.claims : claims;
+    if (source == null || typeof source !== 'object') {
+      throw new EdgewardError('claims_malformed', 'no claims to mint a session from');
+    }
+    const r = JSON.parse(
+      this.#engine.mintSession(
+        String(options.provider ?? ''),
+        JSON.stringify(source),
+        options.now ?? this.#clock(),
+        options.clientAddress ?? undefined,
+      ),
+    );
+    if (r.error) throw new EdgewardError(r.error, r.message);
+    return r;
   }
 
   /** Verifies a token, loading remote keys first when a provider has none yet. */

@@ -29,7 +29,13 @@ export type ReasonCode =
   | 'token_binding_unsupported'
   | 'jwks_unavailable'
   | 'path_invalid'
-  | 'config_invalid';
+  | 'config_invalid'
+  | 'cookie_missing'
+  | 'cookie_malformed'
+  | 'cookie_expired'
+  | 'cookie_not_yet_valid'
+  | 'cookie_scope_mismatch'
+  | 'cookie_ip_mismatch';
 
 /** Every reason code with its HTTP status, from the engine. */
 export declare const REASONS: ReadonlyArray<{ readonly code: ReasonCode; readonly status: number }>;
@@ -139,7 +145,10 @@ export interface VerifyOptions {
 
 export interface CheckOptions {
   now?: number;
-  /** The client's address as this host knows it. */
+  /** The TCP peer's address as this host knows it (`1.2.3.4`, `1.2.3.4:5678`, `[::1]:80`):
+   * what IP-bound credentials are judged by. Forwarded headers (`X-Forwarded-For`, `Forwarded`,
+   * `CF-Connecting-IP`) are read only when it is in the policy's `trusted_proxies`. Omitted: the
+   * client is unknown, and IP-bound credentials fail with `cookie_ip_mismatch`. */
   clientAddress?: string;
   /** The host's route name, for rules with `match.route`. */
   route?: string;
@@ -166,6 +175,24 @@ export interface CacheStats {
   readonly misses: number;
 }
 
+export interface MintOptions {
+  /** The `session_cookie` provider. */
+  readonly provider: string;
+  /** The client's address; required when the provider binds cookies to it. */
+  readonly clientAddress?: string;
+  /** Unix seconds (default: the clock). */
+  readonly now?: number;
+}
+
+export interface MintedSession {
+  /** The whole `Set-Cookie` header value. */
+  readonly setCookie: string;
+  /** The cookie's value (a compact JWS). */
+  readonly value: string;
+  /** Its expiry, Unix seconds. */
+  readonly expires: number;
+}
+
 /** A verifier over one policy (the same JSON the CLI and the Envoy filter read). */
 export declare class Edgeward {
   private constructor();
@@ -175,6 +202,9 @@ export declare class Edgeward {
   verifySync(token: string, options?: VerifyOptions): VerifyResult;
   verify(token: string, options?: VerifyOptions): Promise<VerifyResult>;
   check(request: Request, options?: CheckOptions): Promise<Decision>;
+  /** Mints a session cookie with a `session_cookie` provider from an accepted token's claims
+   * (or a `Decision` that accepted one). Throws `EdgewardError`. */
+  mintSession(claims: object | Decision, options: MintOptions): MintedSession;
   setKeys(provider: string, jwks: object | string, options?: { fetchedAt?: number }): void;
   refresh(): Promise<void>;
   status(): KeySetStatus[];

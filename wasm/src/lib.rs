@@ -332,6 +332,51 @@ impl Engine {
         verify_json(Some(&p.name), &result)
     }
 
+    /// Mints a session cookie with session provider `provider` from identity-provider claims
+    /// (JSON text). Returns `{setCookie, value, expires}` or `{error, message}` as JSON text.
+    #[wasm_bindgen(js_name = mintSession)]
+    pub fn mint_session(
+        &self,
+        provider: &str,
+        claims: &str,
+        now: f64,
+        client_addr: Option<String>,
+    ) -> String {
+        let fail = |rej: &Rejection| {
+            let mut out = String::from("{\"error\":");
+            edgeward::json::write_string(rej.reason.code(), &mut out);
+            out.push_str(",\"message\":");
+            edgeward::json::write_string(rej.detail, &mut out);
+            out.push('}');
+            out
+        };
+        let Some(p) = self
+            .policy
+            .provider_index(provider)
+            .and_then(|i| self.policy.providers.get(i))
+        else {
+            return fail(&Rejection::new(Reason::ConfigInvalid, "unknown provider"));
+        };
+        let Ok(claims) = edgeward::json::parse(claims.as_bytes(), &edgeward::json::Limits::CLAIMS)
+        else {
+            return fail(&Rejection::new(Reason::ClaimsMalformed, "claims"));
+        };
+        let ip = client_addr
+            .as_deref()
+            .and_then(edgeward::context::parse_addr);
+        match edgeward::credential::mint(p, &claims, seconds(now), ip) {
+            Ok(m) => {
+                let mut out = String::from("{\"setCookie\":");
+                edgeward::json::write_string(&m.set_cookie, &mut out);
+                out.push_str(",\"value\":");
+                edgeward::json::write_string(&m.value, &mut out);
+                let _ = write!(out, ",\"expires\":{}}}", m.expires);
+                out
+            }
+            Err(rej) => fail(&rej),
+        }
+    }
+
     /// Decides one request. `headers` is every header as `name NUL value NUL ...`, repeats
     /// included (fetch forbids NUL in names and values). Returns the decision as JSON text.
     pub fn decide(

@@ -1,6 +1,7 @@
 // The packed npm package, installed from its tarball, in Node: every algorithm with tokens
-// signed by jose, every reason code, the request decision and its helpers, the cache, report
-// mode, and the reason list against the engine, the CLI and the TypeScript union.
+// signed by jose, every reason code (the cookie ones with credentials from Akamai's signer and
+// jose), the request decision and its helpers, the cache, report mode, and the reason list
+// against the engine, the CLI and the TypeScript union.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -8,7 +9,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as jose from 'jose';
 import { Edgeward, EdgewardError, REASONS, Decision } from 'edgeward';
-import { ALGS, ISS, b64json, bearer, jwks, jwsRaw, makeKeys, now, req, token } from './helpers.mjs';
+import {
+  ALGS, ISS, akamaiToken, b64json, bearer, cookiePolicy, cookieSecrets, jwks, jwsRaw, makeKeys, now, req, sessionCookie,
+  token,
+} from './helpers.mjs';
 
 const KEYS = await makeKeys();
 const OTHER = await makeKeys(['ES256']);
@@ -133,6 +137,40 @@ for (const [name, path, headers, status, reason, error] of CASES) {
   });
 }
 
+// The cookie reasons, on signed-cookie and session-cookie routes (cookies.test.mjs has the rest):
+// signed denials are 403 and session denials 401, neither with a Bearer challenge.
+const COOKIE_SECRETS = cookieSecrets();
+const cookieEw = Edgeward.fromPolicy(cookiePolicy(jwks({ ES256: es })), { env: COOKIE_SECRETS.env });
+const ak = (acl, opts) => ({ cookie: `__token__=${akamaiToken(COOKIE_SECRETS, acl, opts)}` });
+const COOKIE_CASES = [
+  ['cookie missing', '/ak/a', {}, 403, 'cookie_missing'],
+  ['cookie malformed', '/ak/a', { cookie: '__token__=exp=1' }, 403, 'cookie_malformed'],
+  ['cookie expired', '/ak/a', ak('/ak/*', { start: t - 600, end: t - 60 }), 403, 'cookie_expired'],
+  ['cookie not yet valid', '/ak/a', ak('/ak/*', { start: t + 300, end: t + 900 }), 403, 'cookie_not_yet_valid'],
+  ['cookie scope mismatch', '/ak/music/a', ak('/ak/videos/*'), 403, 'cookie_scope_mismatch'],
+  ['cookie ip mismatch', '/ak/a', { ...ak('/ak/*', { ip: '198.51.100.7' }), 'x-forwarded-for': '198.51.100.7' }, 403,
+    'cookie_ip_mismatch'],
+  ['signed cookie signature', '/ak/a', ak('/ak/*', { key: '00'.repeat(32) }), 403, 'signature_invalid'],
+  ['session cookie ip mismatch', '/app/a',
+    { cookie: `__Host-edgeward-session=${await sessionCookie(COOKIE_SECRETS, { cip: '198.51.100.7' })}` }, 401,
+    'cookie_ip_mismatch'],
+  ['session cookie expired', '/app/a',
+    { cookie: `__Host-edgeward-session=${await sessionCookie(COOKIE_SECRETS, { cip: '127.0.0.1', iat: t - 900, exp: t - 300 })}` },
+    401, 'cookie_expired'],
+];
+
+for (const [name, path, headers, status, reason] of COOKIE_CASES) {
+  test(`reason: ${name}`, async () => {
+    const d = await cookieEw.check(req(path, headers), { clientAddress: '127.0.0.1' });
+    assert.deepEqual([d.allow, d.status, d.reason], [false, status, reason], JSON.stringify(d));
+    const res = d.toResponse();
+    assert.equal(res.status, status);
+    assert.equal(await res.text(), reason);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.equal(res.headers.get('www-authenticate'), null);
+  });
+}
+
 test('a repeated Authorization header (merged by Headers into one value) is ambiguous', async () => {
   const h = new Headers();
   h.append('authorization', `Bearer ${await token(es)}`);
@@ -190,7 +228,7 @@ test('config_invalid: a bad policy throws, naming the field', () => {
 });
 
 test('every reason code is produced by some test above, and the list is the engine\'s', () => {
-  const produced = new Set([...CASES.map((c) => c[4]).filter(Boolean), 'token_ambiguous', 'kid_missing',
+  const produced = new Set([...CASES.map((c) => c[4]).filter(Boolean), ...COOKIE_CASES.map((c) => c[4]), 'token_ambiguous', 'kid_missing',
     'jwks_unavailable', 'config_invalid', 'signature_invalid']);
   assert.deepEqual(REASONS.map((r) => r.code).filter((c) => !produced.has(c)), []);
 });
@@ -202,8 +240,14 @@ test('REASONS equals the CLI\'s list and the TypeScript union', () => {
   assert.deepEqual(union, REASONS.map((r) => r.code));
   const cli = process.env.EDGEWARD_CLI;
   if (cli) {
-    const lines = execFileSync(cli, ['reasons'], { encoding: 'utf8' }).trim().split('\n');
-    assert.deepEqual(lines.map((l) => l.split('\t')), REASONS.map((r) => [r.code, String(r.status)]));
+    let lines = execFileSync(cli, ['reasons'], { encoding: 'utf8' }).trim().split('\n').map((l) => l.split('\t'));
+    // `code<TAB>status`, or with a header `code bearer signed session` and a status per kind
+    // of credential: REASONS carries the bearer (JWT) one.
+    if (lines[0][0] === 'code') {
+      assert.deepEqual(lines[0].slice(0, 2), ['code', 'bearer']);
+      lines = lines.slice(1);
+    }
+    assert.deepEqual(lines.map((l) => l.slice(0, 2)), REASONS.map((r) => [r.code, String(r.status)]));
   }
 });
 

@@ -1,5 +1,7 @@
 // Keys and tokens for the package tests, made with jose (an independent JOSE implementation)
 // at run time. Nothing secret is stored in the repository.
+import { createHmac, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import * as jose from 'jose';
 
 export const ISS = 'https://idp.test';
@@ -92,4 +94,90 @@ export function json(res, status, body, delayMs = 0) {
   };
   if (delayMs > 0) setTimeout(send, delayMs).unref();
   else send();
+}
+
+// ---- signed URLs, signed cookies, session cookies (signers that are not edgeward's) ----------
+//
+// Akamai: Akamai's Node signer `akamai-edgeauth` (npm). Google Cloud CDN: the algorithm on
+// Google's "Using signed URLs" page (https://cloud.google.com/cdn/docs/using-signed-urls:
+// HMAC-SHA1 over the URL with Expires and KeyName appended, base64url with padding; there is
+// no Google signing package). Session cookies: jose, as edgeward mints them (HS256, typ
+// "edgeward-session+jwt", kid; iss, aud, sub, iat, exp, cip). Keys are drawn per run.
+
+const EdgeAuth = createRequire(import.meta.url)('akamai-edgeauth');
+
+export const ORIGIN = 'https://cdn.example.com';
+export const SESSION_ISS = 'https://edge.test/session';
+export const SESSION_COOKIE = '__Host-edgeward-session';
+export const SESSION_TYP = 'edgeward-session+jwt';
+
+const padded = (b64url) => b64url + '='.repeat((4 - (b64url.length % 4)) % 4);
+
+/** One run's keys for the cookie providers, and the env strings the policy names. */
+export function cookieSecrets() {
+  const akamaiHex = randomBytes(32).toString('hex');
+  const google = padded(randomBytes(16).toString('base64url')); // as Google's key files
+  const session = randomBytes(32);
+  return {
+    akamaiHex,
+    google,
+    session,
+    env: {
+      EDGEWARD_AKAMAI_KEY: akamaiHex,
+      EDGEWARD_GOOGLE_KEY: google,
+      EDGEWARD_SESSION_KEY: session.toString('base64url'),
+    },
+  };
+}
+
+/** The cookie providers: an Akamai signed cookie (`__token__`), a Google signed URL, a session
+ * cookie bound to the client (route /app/ takes it or an IdP token), and `idp` for the rest. */
+export function cookiePolicy(idpJwks, { trustedProxies = ['10.0.0.0/8'] } = {}) {
+  return {
+    version: 1,
+    realm: 'api',
+    public_origin: ORIGIN,
+    trusted_proxies: trustedProxies,
+    providers: {
+      idp: { issuer: ISS, audiences: ['api'], local_jwks: idpJwks,
+        claim_to_headers: [{ header_name: 'x-user', claim: 'sub' }] },
+      akamai: { kind: 'signed_cookie',
+        signed: { scheme: 'akamai_edgeauth', keys: [{ secret_from_env: 'EDGEWARD_AKAMAI_KEY' }] },
+        claim_to_headers: [{ header_name: 'x-token-data', claim: 'data' }, { header_name: 'x-token-ip', claim: 'ip' }] },
+      gurl: { kind: 'signed_url',
+        signed: { scheme: 'google_cloud_cdn', keys: [{ name: 'edge-key', secret_from_env: 'EDGEWARD_GOOGLE_KEY' }] },
+        claim_to_headers: [{ header_name: 'x-key-name', claim: 'kid' }] },
+      session: { kind: 'session_cookie', issuer: SESSION_ISS, audiences: ['app'],
+        secrets_from_env: [{ env: 'EDGEWARD_SESSION_KEY', alg: 'HS256', kid: 's1' }],
+        session: { lifetime_seconds: 600, bind_client_ip: true, claims: ['scope'], same_site: 'strict' },
+        claim_to_headers: [{ header_name: 'x-session-user', claim: 'sub' }, { header_name: 'x-session-scope', claim: 'scope' }] },
+    },
+    rules: [
+      { match: { prefix: '/ak/' }, requires: { provider_name: 'akamai' } },
+      { match: { prefix: '/g/' }, requires: { provider_name: 'gurl' } },
+      { match: { prefix: '/app/' }, requires: { requires_any: [{ provider_name: 'session' }, { provider_name: 'idp' }] } },
+      { match: { prefix: '/' }, requires: { provider_name: 'idp' } },
+    ],
+  };
+}
+
+/** An Akamai ACL token (a `__token__` cookie's value) from Akamai's signer. */
+export function akamaiToken(secrets, acl, { ip, data, start, end, key } = {}) {
+  const t = now();
+  return new EdgeAuth({ key: key ?? secrets.akamaiHex, algorithm: 'sha256', ip, payload: data,
+    startTime: start ?? t - 5, endTime: end ?? t + 300 }).generateACLToken(acl);
+}
+
+/** A Google Cloud CDN signed URL, per "Using signed URLs". */
+export function googleSignedUrl(secrets, url, { keyName = 'edge-key', expires } = {}) {
+  const toSign = `${url}${url.includes('?') ? '&' : '?'}Expires=${expires ?? now() + 300}&KeyName=${keyName}`;
+  const sig = createHmac('sha1', Buffer.from(secrets.google, 'base64url')).update(toSign).digest('base64url');
+  return `${toSign}&Signature=${padded(sig)}`;
+}
+
+/** A session cookie's value as edgeward mints them, signed by jose. */
+export function sessionCookie(secrets, { cip, sub = 'alice', iss = SESSION_ISS, typ = SESSION_TYP, key, ...claims } = {}) {
+  const t = now();
+  const body = { iss, aud: 'app', sub, iat: t - 5, exp: t + 295, ...(cip === undefined ? {} : { cip }), ...claims };
+  return new jose.SignJWT(body).setProtectedHeader({ alg: 'HS256', typ, kid: 's1' }).sign(key ?? secrets.session);
 }

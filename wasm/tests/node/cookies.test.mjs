@@ -1,0 +1,179 @@
+// The packed npm package in Node: signed cookies, signed URLs and session cookies through
+// check() with `clientAddress`, and mintSession() round trips. Credentials come from signers
+// that are not edgeward's (helpers.mjs: Akamai's `akamai-edgeauth`, Google's published
+// signed-URL algorithm, jose), with keys drawn for this run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as jose from 'jose';
+import { Edgeward, EdgewardError } from 'edgeward';
+import {
+  ORIGIN, SESSION_COOKIE, SESSION_ISS, SESSION_TYP, akamaiToken, bearer, cookiePolicy, cookieSecrets,
+  googleSignedUrl, jwks, makeKeys, now, req, sessionCookie, token,
+} from './helpers.mjs';
+
+const KEYS = await makeKeys(['ES256']);
+const S = cookieSecrets();
+const ew = Edgeward.fromPolicy(cookiePolicy(jwks(KEYS)), { env: S.env });
+const CLIENT = '203.0.113.5';
+const ELSEWHERE = '198.51.100.7';
+
+const cookie = (name, value) => ({ cookie: `${name}=${value}` });
+
+/** A denial as the cookie providers answer it: status, reason body, no-store, no challenge. */
+async function denied(d, status, reason) {
+  assert.deepEqual([d.allow, d.status, d.reason], [false, status, reason], JSON.stringify(d));
+  const res = d.toResponse();
+  assert.equal(res.status, status);
+  assert.equal(await res.text(), reason);
+  assert.equal(res.headers.get('cache-control'), 'no-store');
+  assert.equal(res.headers.get('www-authenticate'), null, 'no Bearer challenge for signed or session cookies');
+}
+
+function upstream(d, incoming) {
+  return d.upstreamRequest(incoming, 'http://origin.test').headers;
+}
+
+test('Akamai signed cookie: valid, tampered, expired, not yet valid, outside the ACL, malformed, missing', async () => {
+  const t = now();
+  const good = akamaiToken(S, '/ak/*', { data: 'tier-gold' });
+  const incoming = req('/ak/a.ts', { ...cookie('__token__', good), 'x-token-data': 'forged' });
+  const d = await ew.check(incoming, { clientAddress: CLIENT });
+  assert.deepEqual([d.allow, d.provider], [true, 'akamai']);
+  assert.equal(upstream(d, incoming).get('x-token-data'), 'tier-gold', 'the spoofed output header is replaced');
+  assert.equal(d.claims.scheme, 'akamai_edgeauth');
+  const check = (path, value, opts = { clientAddress: CLIENT }) => ew.check(req(path, cookie('__token__', value)), opts);
+  await denied(await check('/ak/a.ts', good.replace('data=tier-gold', 'data=tier-platinum')), 403, 'signature_invalid');
+  await denied(await check('/ak/a.ts', akamaiToken(S, '/ak/*', { key: S.akamaiHex.replace(/^./, (c) => (c === '0' ? '1' : '0')) })),
+    403, 'signature_invalid');
+  await denied(await check('/ak/a.ts', akamaiToken(S, '/ak/*', { start: t - 600, end: t - 60 })), 403, 'cookie_expired');
+  await denied(await check('/ak/a.ts', akamaiToken(S, '/ak/*', { start: t + 300, end: t + 900 })), 403, 'cookie_not_yet_valid');
+  await denied(await check('/ak/music/a.mp3', akamaiToken(S, '/ak/videos/*')), 403, 'cookie_scope_mismatch');
+  await denied(await check('/ak/a.ts', 'exp=1'), 403, 'cookie_malformed');
+  await denied(await ew.check(req('/ak/a.ts'), { clientAddress: CLIENT }), 403, 'cookie_missing');
+  // The same token on a JWT route is no bearer token: 401 with the challenge there.
+  const jwtRoute = await check('/x', good);
+  assert.deepEqual([jwtRoute.status, jwtRoute.reason], [401, 'token_missing']);
+  assert.equal(jwtRoute.toResponse().headers.get('www-authenticate'), 'Bearer realm="api"');
+});
+
+test('dot-segments: the URL parser resolves them before check(), so the resolved path is judged', async () => {
+  // A raw path with dot-segments is refused by the core (path_invalid, tests/credentials.rs);
+  // a Fetch Request never carries one, so climbing out of an ACL lands outside it.
+  const videos = akamaiToken(S, '/ak/videos/*');
+  const out = await ew.check(req('/ak/videos/../music/a.mp3', cookie('__token__', videos)), { clientAddress: CLIENT });
+  await denied(out, 403, 'cookie_scope_mismatch');
+  const inside = await ew.check(req('/ak/videos/a/../b.ts', cookie('__token__', videos)), { clientAddress: CLIENT });
+  assert.deepEqual([inside.allow, inside.path], [true, '/ak/videos/b.ts']);
+});
+
+test('cookie tossing: a second __token__ (same field, or a second Cookie field) is ambiguous', async () => {
+  const a = akamaiToken(S, '/ak/*');
+  const b = akamaiToken(S, '/ak/videos/*');
+  const one = await ew.check(req('/ak/a.ts', { cookie: `__token__=${a}; __token__=${b}` }), { clientAddress: CLIENT });
+  assert.deepEqual([one.status, one.reason], [400, 'token_ambiguous']);
+  assert.equal(one.toResponse().headers.get('www-authenticate'), null);
+  const h = new Headers();
+  h.append('cookie', `__token__=${a}`);
+  h.append('cookie', `__token__=${b}`);
+  const two = await ew.check(new Request('http://edge.test/ak/a.ts', { headers: h }), { clientAddress: CLIENT });
+  assert.deepEqual([two.status, two.reason], [400, 'token_ambiguous']);
+});
+
+test('IP binding judges clientAddress; forwarded headers only from trusted_proxies', async () => {
+  const bound = cookie('__token__', akamaiToken(S, '/ak/*', { ip: ELSEWHERE }));
+  const run = (headers, clientAddress) => ew.check(req('/ak/a.ts', { ...bound, ...headers }), { clientAddress });
+  // The client the token is bound to (a socket address with a port is fine).
+  const ok = await run({}, `${ELSEWHERE}:40000`);
+  assert.equal(ok.allow, true, JSON.stringify(ok));
+  assert.equal(ok.claims.ip, ELSEWHERE);
+  // Another client, alone or claiming the bound address in any forwarded header.
+  await denied(await run({}, CLIENT), 403, 'cookie_ip_mismatch');
+  await denied(await run({ 'x-forwarded-for': ELSEWHERE }, CLIENT), 403, 'cookie_ip_mismatch');
+  await denied(await run({ forwarded: `for=${ELSEWHERE}` }, CLIENT), 403, 'cookie_ip_mismatch');
+  await denied(await run({ 'cf-connecting-ip': ELSEWHERE }, CLIENT), 403, 'cookie_ip_mismatch');
+  // No address at all (a host that cannot tell): bound credentials fail, unbound ones pass.
+  await denied(await run({ 'x-forwarded-for': ELSEWHERE }, undefined), 403, 'cookie_ip_mismatch');
+  const unbound = await ew.check(req('/ak/a.ts', cookie('__token__', akamaiToken(S, '/ak/*'))));
+  assert.equal(unbound.allow, true);
+  // A trusted proxy (10.0.0.0/8) forwarding for the client: the first untrusted hop from the right.
+  assert.equal((await run({ 'x-forwarded-for': `6.6.6.6, ${ELSEWHERE}` }, '10.1.2.3')).allow, true);
+  await denied(await run({ 'x-forwarded-for': `${ELSEWHERE}, 6.6.6.6` }, '10.1.2.3'), 403, 'cookie_ip_mismatch');
+  await denied(await run({ 'x-forwarded-for': ELSEWHERE, forwarded: 'for=6.6.6.6' }, '10.1.2.3'), 403,
+    'cookie_ip_mismatch');
+});
+
+test('Google signed URL: judged against public_origin and the target, never the Request\'s host', async () => {
+  const url = googleSignedUrl(S, `${ORIGIN}/g/v/a.mp4?quality=hd`);
+  const target = url.slice(ORIGIN.length);
+  const d = await ew.check(req(target));
+  assert.equal(d.allow, true, JSON.stringify(d));
+  assert.equal(upstream(d, req(target)).get('x-key-name'), 'edge-key');
+  await denied(await ew.check(req(target.replace('a.mp4', 'b.mp4'))), 403, 'signature_invalid');
+  const elsewhere = googleSignedUrl(S, 'http://edge.test/g/v/a.mp4');
+  await denied(await ew.check(req(elsewhere.slice('http://edge.test'.length))), 403, 'signature_invalid');
+  await denied(await ew.check(req(googleSignedUrl(S, `${ORIGIN}/g/v/a.mp4`, { expires: now() - 1 }).slice(ORIGIN.length))),
+    403, 'cookie_expired');
+  await denied(await ew.check(req(googleSignedUrl(S, `${ORIGIN}/g/v/a.mp4`, { keyName: 'nope' }).slice(ORIGIN.length))),
+    403, 'key_not_found');
+  await denied(await ew.check(req('/g/v/a.mp4')), 403, 'cookie_missing');
+});
+
+test('mintSession: from an IdP token check() accepted, verified by jose, then one HMAC per request', async () => {
+  const idp = await token(KEYS.ES256, { scope: 'read write', email: 'a@example.com' });
+  const first = await ew.check(req('/app/home', bearer(idp)), { clientAddress: CLIENT });
+  assert.deepEqual([first.allow, first.provider], [true, 'idp']);
+  const t = now();
+  const m = ew.mintSession(first, { provider: 'session', clientAddress: CLIENT, now: t });
+  assert.deepEqual(Object.keys(m).sort(), ['expires', 'setCookie', 'value']);
+  assert.equal(m.expires, t + 600);
+  assert.equal(m.setCookie, `${SESSION_COOKIE}=${m.value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=600`);
+  // An independent verifier agrees on what was minted.
+  const { payload, protectedHeader } = await jose.jwtVerify(m.value, S.session,
+    { issuer: SESSION_ISS, audience: 'app', typ: SESSION_TYP, algorithms: ['HS256'] });
+  assert.equal(protectedHeader.kid, 's1');
+  assert.deepEqual([payload.sub, payload.cip, payload.scope, payload.iat, payload.exp], ['alice', CLIENT, 'read write', t, t + 600]);
+  assert.equal(payload.email, undefined, 'only the configured claims are copied');
+
+  const incoming = req('/app/home', { cookie: `theme=dark; ${SESSION_COOKIE}=${m.value}` });
+  const next = await ew.check(incoming, { clientAddress: `${CLIENT}:51000` });
+  assert.deepEqual([next.allow, next.provider], [true, 'session'], JSON.stringify(next));
+  const h = upstream(next, incoming);
+  assert.deepEqual([h.get('x-session-user'), h.get('x-session-scope')], ['alice', 'read write']);
+  // The cookie elsewhere: 401 without a challenge; and a spoofed X-Forwarded-For changes nothing.
+  await denied(await ew.check(incoming, { clientAddress: ELSEWHERE }), 401, 'cookie_ip_mismatch');
+  const spoofed = req('/app/home', { cookie: `${SESSION_COOKIE}=${m.value}`, 'x-forwarded-for': CLIENT });
+  await denied(await ew.check(spoofed, { clientAddress: ELSEWHERE }), 401, 'cookie_ip_mismatch');
+  // Expired (the core allows the policy's clock skew past exp).
+  await denied(await ew.check(incoming, { clientAddress: CLIENT, now: t + 600 + 120 }), 401, 'cookie_expired');
+  // Minted from plain claims too; the IdP token's exp caps the cookie's.
+  const short = ew.mintSession({ sub: 'bob', exp: t + 30 }, { provider: 'session', clientAddress: CLIENT, now: t });
+  assert.equal(short.expires, t + 30);
+  assert.match(short.setCookie, /; Max-Age=30$/);
+});
+
+test('mintSession errors are EdgewardErrors with reason codes', () => {
+  const claims = { sub: 'alice', exp: now() + 600 };
+  const fails = (fn, code) => assert.throws(fn, (e) => e instanceof EdgewardError && e.code === code, code);
+  fails(() => ew.mintSession(claims, { provider: 'session' }), 'cookie_ip_mismatch');
+  fails(() => ew.mintSession(claims, { provider: 'idp', clientAddress: CLIENT }), 'config_invalid');
+  fails(() => ew.mintSession(claims, { provider: 'nope', clientAddress: CLIENT }), 'config_invalid');
+  fails(() => ew.mintSession(claims, {}), 'config_invalid');
+  fails(() => ew.mintSession({ exp: now() + 600 }, { provider: 'session', clientAddress: CLIENT }), 'claim_missing');
+  fails(() => ew.mintSession({ sub: 'a', exp: now() - 10 }, { provider: 'session', clientAddress: CLIENT }), 'token_expired');
+  fails(() => ew.mintSession(null, { provider: 'session', clientAddress: CLIENT }), 'claims_malformed');
+  fails(() => ew.mintSession(claims, { provider: 'session', clientAddress: 'not-an-ip' }), 'cookie_ip_mismatch');
+});
+
+test('session cookies signed by jose: accepted; other issuer, typ, key or a second cookie refused', async () => {
+  const run = async (value, extra = {}) => ew.check(req('/app/a', { cookie: `${SESSION_COOKIE}=${value}`, ...extra }),
+    { clientAddress: CLIENT });
+  const ok = await run(await sessionCookie(S, { cip: CLIENT }));
+  assert.deepEqual([ok.allow, ok.provider], [true, 'session']);
+  await denied(await run(await sessionCookie(S, { cip: CLIENT, iss: 'https://idp.test' })), 401, 'cookie_scope_mismatch');
+  await denied(await run(await sessionCookie(S, { cip: CLIENT, typ: 'JWT' })), 401, 'typ_not_allowed');
+  await denied(await run(await sessionCookie(S, { cip: CLIENT, key: new Uint8Array(32).fill(7) })), 401, 'signature_invalid');
+  await denied(await run(await sessionCookie(S, {})), 401, 'cookie_ip_mismatch');
+  const v = await sessionCookie(S, { cip: CLIENT });
+  const twice = await ew.check(req('/app/a', { cookie: `${SESSION_COOKIE}=${v}; ${SESSION_COOKIE}=${v}` }), { clientAddress: CLIENT });
+  assert.deepEqual([twice.status, twice.reason], [400, 'token_ambiguous']);
+});
