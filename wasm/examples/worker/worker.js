@@ -7,7 +7,7 @@
 //
 // Bindings: POLICY (JSON text, or an object), ORIGIN (e.g. "https://origin.example.com"),
 // optional JWKS_KV (a KV namespace holding the last fetched key sets), and any secrets the
-// policy's `secrets_from_env` names.
+// policy names (`secrets_from_env`, `signed.keys[].secret_from_env`, `signed.salt_from_env`).
 import { Edgeward } from 'edgeward';
 
 // One verifier per isolate: the policy is compiled once, and fetched key sets and the
@@ -31,6 +31,24 @@ function verifier(env) {
   return guard;
 }
 
+/**
+ * The client's address, for credentials bound to it (signed cookies with an IP, session
+ * cookies with `bind_client_ip`), or undefined when this runtime cannot vouch for one:
+ * - Cloudflare: `request.cf` (with `colo`) is present and CF-Connecting-IP is set by
+ *   Cloudflare's edge, which overwrites a client's own value.
+ * - Self-hosted workerd: `request.cf.clientIp` is the TCP peer (workerd fills it in when no
+ *   `cfBlobHeader` is configured); a CF-Connecting-IP header there is whatever the client sent.
+ * - Anywhere else: unknown. Bound credentials are then refused (`cookie_ip_mismatch`) rather
+ *   than judged by a header a client can write. Behind your own proxies, list them in the
+ *   policy's `trusted_proxies` and X-Forwarded-For / Forwarded are read from them only.
+ */
+function clientAddress(request) {
+  const cf = request.cf;
+  if (typeof cf?.clientIp === 'string') return cf.clientIp;
+  if (typeof cf?.colo === 'string') return request.headers.get('cf-connecting-ip') ?? undefined;
+  return undefined;
+}
+
 export default {
   async fetch(request, env, ctx) {
     let ew;
@@ -45,7 +63,10 @@ export default {
       });
     }
 
-    const decision = await ew.check(request, { waitUntil: (p) => ctx.waitUntil(p) });
+    const decision = await ew.check(request, {
+      clientAddress: clientAddress(request),
+      waitUntil: (p) => ctx.waitUntil(p),
+    });
     if (!decision.allow) return decision.toResponse();
 
     // A request that carried a credential gets an answer for one identity only: never serve

@@ -36,16 +36,38 @@ const PACKAGE_MODULES = [
 ];
 
 /**
+ * Cloudflare's edge in front of the worker, for a client at `peer`, as workerd can model it:
+ * the socket sets `CF-Connecting-IP: <peer>`, replacing any the client sent
+ * (workerd.capnp HttpOptions.injectRequestHeaders: "Any existing header with the same name is
+ * removed"), and a one-line "edge" worker hands the request to the worker under test through
+ * a service binding with a `cf` object, so `request.cf` is present there as on Cloudflare.
+ * (A socket's `cfBlobHeader` would parse `cf` only from a header the client sends, and it is
+ * read before injected headers are added.) Returns {socketHttp, service, module}.
+ */
+export function cloudflareEdge(peer) {
+  return {
+    socketHttp: `(injectRequestHeaders = [(name = "cf-connecting-ip", value = ${JSON.stringify(peer)})])`,
+    service: '(name = "edge", worker = (modules = [(name = "edge.js", esModule = embed "edge.js")], ' +
+      'compatibilityDate = "2025-01-01", bindings = [(name = "WORKER", service = "main")]))',
+    module: "export default { fetch: (request, env) => env.WORKER.fetch(request, { cf: { colo: 'TEST' } }) };\n",
+  };
+}
+
+/**
  * Starts workerd. `policy` is an object; `policyAs` 'text' (default) or 'json' (an object
  * binding); `origin` the ORIGIN var; `vars` more text bindings; `kvAddress` ("127.0.0.1:port"
- * of a KV-protocol HTTP server) adds the JWKS_KV binding. Returns {url, port, pid, logs(), stop()}.
+ * of a KV-protocol HTTP server) adds the JWKS_KV binding; `cloudflarePeer` (an address) puts
+ * Cloudflare's edge in front for a client there (`cloudflareEdge`); without it the worker sees
+ * no `request.cf`, as outside Cloudflare. Returns {url, port, pid, logs(), stop()}.
  */
-export async function startWorkerd({ policy, policyAs = 'text', origin, vars = {}, kvAddress = null }) {
+export async function startWorkerd({ policy, policyAs = 'text', origin, vars = {}, kvAddress = null, cloudflarePeer = null }) {
   const dir = mkdtempSync(join(tmpdir(), 'edgeward-workerd-'));
   mkdirSync(join(dir, 'pkg', 'dist'), { recursive: true });
   copyFileSync(WORKER_JS, join(dir, 'worker.js'));
   for (const [, file] of PACKAGE_MODULES) copyFileSync(join(PKG, file), join(dir, 'pkg', file));
   writeFileSync(join(dir, 'policy.json'), JSON.stringify(policy));
+  const edge = cloudflarePeer ? cloudflareEdge(cloudflarePeer) : null;
+  if (edge) writeFileSync(join(dir, 'edge.js'), edge.module);
 
   const q = (s) => JSON.stringify(String(s)); // a capnp text literal (plain ASCII values only)
   const bindings = [
@@ -62,10 +84,11 @@ export async function startWorkerd({ policy, policyAs = 'text', origin, vars = {
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .worker),
+    ${edge ? `${edge.service},` : ''}
     (name = "net", network = (allow = ["local", "private", "public"])),
     ${kvAddress ? `(name = "kv", external = (address = ${q(kvAddress)}, http = ())),` : ''}
   ],
-  sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "main")],
+  sockets = [(name = "http", address = "127.0.0.1:0", http = ${edge ? edge.socketHttp : '()'}, service = "${edge ? 'edge' : 'main'}")],
 );
 const worker :Workerd.Worker = (
   modules = [

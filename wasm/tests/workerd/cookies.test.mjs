@@ -1,0 +1,156 @@
+// Signed cookies, signed URLs and session cookies through the example Worker
+// (wasm/examples/worker/worker.js), unchanged, in real workerd on 127.0.0.1.
+//
+// The worker's `clientAddress(request)`: on Cloudflare (`request.cf.colo`) CF-Connecting-IP, which
+// Cloudflare's edge sets, overwriting a client's own; on self-hosted workerd
+// `request.cf.clientIp`, the TCP peer workerd fills in. One workerd here has Cloudflare's edge
+// modelled in front (launch.mjs `cloudflarePeer`: a `cf` object with `colo`, and CF-Connecting-IP:
+// 127.0.0.1, the real peer, replacing the client's); the other is plain workerd. In neither can a
+// client name its own address. Credentials come from
+// signers that are not edgeward's (../node/helpers.mjs), keys drawn for this run and passed as
+// text bindings. Every workerd is stopped by PID in `after`, the origin closed.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import {
+  ORIGIN, SESSION_COOKIE, akamaiToken, cookiePolicy, cookieSecrets, googleSignedUrl, jwks, makeKeys, now,
+  sessionCookie,
+} from '../node/helpers.mjs';
+import { startWorkerd } from './launch.mjs';
+
+const CLIENT = '127.0.0.1';
+const ELSEWHERE = '198.51.100.7';
+const S = cookieSecrets();
+const KEYS = await makeKeys(['ES256']);
+
+/** The origin: answers with JSON naming the path and headers it received. */
+async function echoOrigin() {
+  const server = http.createServer((req, res) => {
+    const headers = [];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i].toLowerCase(), req.rawHeaders[i + 1]]);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ path: req.url, headers }));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: server.address().port,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+/** Headers as [name, value] pairs, sent as they are (repeats on separate lines). */
+function request(base, path, pairs = []) {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path, headers: ['host', u.host, ...pairs.flat()],
+      agent: false, timeout: 15000 }, (res) => {
+      const parts = [];
+      res.on('data', (d) => parts.push(d));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(parts).toString() }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`request ${path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const token = (v) => [['cookie', `__token__=${v}`]];
+const xff = (a) => [['x-forwarded-for', a]];
+const session = async (claims) => [['cookie', `${SESSION_COOKIE}=${await sessionCookie(S, claims)}`]];
+const got = (r, name) => JSON.parse(r.body).headers.filter(([k]) => k === name).map(([, v]) => v);
+
+async function denied(r, status, reason) {
+  assert.deepEqual([r.status, r.body], [status, reason]);
+  assert.equal(r.headers['www-authenticate'], undefined, 'no Bearer challenge for signed or session cookies');
+  assert.equal(r.headers['cache-control'], 'no-store');
+}
+
+let origin;
+const started = [];
+before(async () => { origin = await echoOrigin(); });
+after(async () => {
+  for (const w of started) await w.stop();
+  await origin?.close();
+});
+
+async function worker(opts = {}) {
+  const w = await startWorkerd({ policy: cookiePolicy(jwks(KEYS)), origin: `http://127.0.0.1:${origin.port}`,
+    vars: S.env, ...opts });
+  started.push(w);
+  return w;
+}
+
+describe('behind Cloudflare (request.cf present, CF-Connecting-IP set by the edge)', () => {
+  let wd;
+  before(async () => { wd = await worker({ cloudflarePeer: CLIENT }); });
+
+  test('Akamai signed cookie: valid, data forwarded, spoofed output replaced, no caching', async () => {
+    const r = await request(wd.url, '/ak/a.ts', [...token(akamaiToken(S, '/ak/*', { data: 'tier-gold' })),
+      ['x-token-data', 'forged']]);
+    assert.equal(r.status, 200, r.body);
+    assert.deepEqual(got(r, 'x-token-data'), ['tier-gold']);
+    assert.equal(r.headers['cache-control'], 'private, no-store');
+  });
+
+  test('Akamai: tampered, expired, outside the ACL, missing, tossed', async () => {
+    const t = now();
+    const good = akamaiToken(S, '/ak/*', { data: 'x' });
+    await denied(await request(wd.url, '/ak/a.ts', token(good.replace('data=x', 'data=y'))), 403, 'signature_invalid');
+    await denied(await request(wd.url, '/ak/a.ts', token(akamaiToken(S, '/ak/*', { start: t - 600, end: t - 60 }))), 403,
+      'cookie_expired');
+    await denied(await request(wd.url, '/ak/music/a', token(akamaiToken(S, '/ak/videos/*'))), 403, 'cookie_scope_mismatch');
+    // workerd's URL parser resolves dot-segments first: climbing out of the ACL lands outside it.
+    await denied(await request(wd.url, '/ak/videos/../music/a', token(akamaiToken(S, '/ak/videos/*'))), 403,
+      'cookie_scope_mismatch');
+    await denied(await request(wd.url, '/ak/a.ts'), 403, 'cookie_missing');
+    const tossed = await request(wd.url, '/ak/a.ts', [...token(good), ...token(akamaiToken(S, '/ak/videos/*'))]);
+    assert.deepEqual([tossed.status, tossed.body], [400, 'token_ambiguous']);
+    assert.equal(tossed.headers['www-authenticate'], undefined);
+  });
+
+  test('IP binding: the edge-set CF-Connecting-IP decides; spoofed headers change nothing', async () => {
+    const mine = await request(wd.url, '/ak/a.ts', token(akamaiToken(S, '/ak/*', { ip: CLIENT })));
+    assert.equal(mine.status, 200, mine.body);
+    assert.deepEqual(got(mine, 'x-token-ip'), [CLIENT]);
+    const theirs = token(akamaiToken(S, '/ak/*', { ip: ELSEWHERE }));
+    await denied(await request(wd.url, '/ak/a.ts', theirs), 403, 'cookie_ip_mismatch');
+    await denied(await request(wd.url, '/ak/a.ts', [...theirs, ...xff(ELSEWHERE)]), 403, 'cookie_ip_mismatch');
+    await denied(await request(wd.url, '/ak/a.ts', [...theirs, ['forwarded', `for=${ELSEWHERE}`]]), 403,
+      'cookie_ip_mismatch');
+    // A client's own CF-Connecting-IP is replaced by the edge's.
+    await denied(await request(wd.url, '/ak/a.ts', [...theirs, ['cf-connecting-ip', ELSEWHERE]]), 403,
+      'cookie_ip_mismatch');
+  });
+
+  test('Google signed URL judged against public_origin (the Host is 127.0.0.1)', async () => {
+    const target = googleSignedUrl(S, `${ORIGIN}/g/v/a.mp4?quality=hd`).slice(ORIGIN.length);
+    const r = await request(wd.url, target);
+    assert.equal(r.status, 200, r.body);
+    assert.equal(JSON.parse(r.body).path, target);
+    assert.deepEqual(got(r, 'x-key-name'), ['edge-key']);
+    await denied(await request(wd.url, target.replace('quality=hd', 'quality=4k')), 403, 'signature_invalid');
+  });
+
+  test('session cookie bound to the client: accepted here, 401 for another or with a spoofed X-Forwarded-For', async () => {
+    const r = await request(wd.url, '/app/a', await session({ cip: CLIENT }));
+    assert.equal(r.status, 200, r.body);
+    assert.deepEqual(got(r, 'x-session-user'), ['alice']);
+    await denied(await request(wd.url, '/app/a', await session({ cip: ELSEWHERE })), 401, 'cookie_ip_mismatch');
+    await denied(await request(wd.url, '/app/a', [...await session({ cip: ELSEWHERE }), ...xff(ELSEWHERE)]), 401,
+      'cookie_ip_mismatch');
+  });
+});
+
+describe('self-hosted workerd (request.cf.clientIp is the TCP peer)', () => {
+  let wd;
+  before(async () => { wd = await worker(); });
+
+  test('the peer decides; a client-sent CF-Connecting-IP or X-Forwarded-For is not believed', async () => {
+    const theirs = token(akamaiToken(S, '/ak/*', { ip: ELSEWHERE }));
+    await denied(await request(wd.url, '/ak/a.ts', [...theirs, ['cf-connecting-ip', ELSEWHERE]]), 403, 'cookie_ip_mismatch');
+    await denied(await request(wd.url, '/ak/a.ts', [...theirs, ...xff(ELSEWHERE)]), 403, 'cookie_ip_mismatch');
+    const mine = await request(wd.url, '/ak/a.ts', [...token(akamaiToken(S, '/ak/*', { ip: CLIENT })), ['cf-connecting-ip', ELSEWHERE]]);
+    assert.equal(mine.status, 200, mine.body);
+    assert.deepEqual(got(mine, 'x-token-ip'), [CLIENT]);
+  });
+});
