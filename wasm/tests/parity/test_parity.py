@@ -34,6 +34,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "envoy", "tests"))
 
+import test_cookies  # noqa: E402  (the signed-cookie / signed-URL / session-cookie table and its policy)
 import test_envoy  # noqa: E402  (the every-reason table and its policy)
 import upstream  # noqa: E402
 from harness import WASM, Envoy, free_port  # noqa: E402
@@ -44,7 +45,8 @@ from workerd import WORKERD, Workerd  # noqa: E402
 KEYS = test_envoy.KEYS
 TOKEN = KEYS.token()
 # Headers the policy sets, strips or consumes: always compared on an allow, sent or not.
-CONTROLLED = {"authorization", "cookie", "x-user", "x-evil", "x-admin", "x-roles", "x-jwt-payload", "x-cookie-user"}
+CONTROLLED = {"authorization", "cookie", "x-user", "x-evil", "x-admin", "x-roles", "x-jwt-payload", "x-cookie-user",
+              *test_cookies.OUTPUTS}
 CHALLENGE = {None: 'Bearer realm="api"', "invalid_token": 'Bearer realm="api", error="invalid_token"',
              "invalid_request": 'Bearer realm="api", error="invalid_request"',
              "insufficient_scope": 'Bearer realm="api", error="insufficient_scope"'}
@@ -81,6 +83,7 @@ class Case:
     error: str = None  # the challenge's error parameter, for a denial
     path: str = None  # an allow: the path the upstream must receive
     dev: Dev = None
+    challenge: bool = True  # a denial carries the Bearer challenge (not for signed or session cookies)
 
 
 def bearer(t):
@@ -250,14 +253,17 @@ def hosts():
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_same_answer_from_envoy_and_the_worker(hosts, case):
-    envoy, worker = hosts
+    compare(*hosts, case)
+
+
+def compare(envoy, worker, case):
     e, w = observe(envoy.port, case), observe(worker.port, case)
     dev = case.dev.fields if case.dev else {}
     # The worker answers as the row says.
     assert w["status"] == case.status, w
     if case.reason is not None:
-        assert (w["body"], w["www-authenticate"], w["cache-control"]) == (
-            case.reason, None if case.status == 503 else CHALLENGE[case.error], "no-store"), w
+        challenge = CHALLENGE[case.error] if case.challenge and case.status != 503 else None
+        assert (w["body"], w["www-authenticate"], w["cache-control"]) == (case.reason, challenge, "no-store"), w
     else:
         assert w.get("path") == case.path, w
     # A documented deviation is exactly as documented.
@@ -269,10 +275,54 @@ def test_same_answer_from_envoy_and_the_worker(hosts, case):
     assert set(e) == set(w) or "status" in dev, (e, w)
 
 
+# ---- signed cookies, signed URLs, session cookies ------------------------------------------------
+#
+# envoy/tests/test_cookies.py's table (Akamai signed cookie, Google signed URL, session cookies,
+# from independent signers; spoofed X-Forwarded-For / Forwarded / CF-Connecting-IP from an
+# untrusted peer), sent to both hosts with its policy. Both judge the client by the TCP peer
+# (127.0.0.1): Envoy's `source.address` (use_remote_address); the worker's
+# `request.cf.clientIp`, which self-hosted workerd fills in, or, with Cloudflare's edge modelled
+# in front (workerd.py `cloudflare_peer`), the edge-set CF-Connecting-IP. Both forward X-Forwarded-For as the
+# client sent it (envoy.yaml's skip_xff_append), so the allowed row that carries one compares
+# equal too. Dot-segments are resolved by both before the core sees the path.
+
+COOKIE_CASES = [Case(r.name, r.target, r.headers, r.status, r.reason, path=r.path or r.target, challenge=False)
+                for r in test_cookies.ROWS]
+
+
+@pytest.fixture(scope="module", params=["self-hosted workerd", "Cloudflare edge modelled"])
+def cookie_hosts(request, tmp_path_factory):
+    require_builds()
+    p = test_cookies.policy()
+    peer = test_cookies.CLIENT if request.param.startswith("Cloudflare") else None
+    up = upstream.serve(free_port())
+    threading.Thread(target=up.serve_forever, daemon=True).start()
+    envoy = worker = None
+    try:
+        envoy = test_cookies.start_envoy(tmp_path_factory.mktemp("parity-cookies"), p)
+        worker = Workerd(p, f"http://127.0.0.1:{up.server_address[1]}", variables=test_cookies.SECRETS.env,
+                         cloudflare_peer=peer).start()
+        yield envoy, worker
+    finally:
+        for h in (worker, envoy):
+            if h:
+                h.stop()
+        up.shutdown()
+        up.server_close()
+
+
+@pytest.mark.parametrize("case", COOKIE_CASES, ids=[c.name for c in COOKIE_CASES])
+def test_same_answer_for_cookies_and_signed_urls(cookie_hosts, case):
+    compare(*cookie_hosts, case)
+
+
 def test_the_table_covers_every_reason_the_hosts_can_produce():
     # Every reason code of test_envoy's table, plus path_invalid, has a row here.
     seen = {c.reason for c in CASES if c.reason}
     assert {c[4] for c in test_envoy.CASES} | {"path_invalid", "token_missing"} <= seen
+    cookie_reasons = {"cookie_missing", "cookie_malformed", "cookie_expired", "cookie_not_yet_valid",
+                      "cookie_scope_mismatch", "cookie_ip_mismatch"}
+    assert cookie_reasons <= {c.reason for c in COOKIE_CASES}
 
 
 def test_allowed_request_details(hosts):

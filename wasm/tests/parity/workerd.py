@@ -32,13 +32,24 @@ PACKAGE_MODULES = [
 ]
 
 
+# Cloudflare's edge, as far as the worker can tell: a `cf` object on every request.
+EDGE_JS = "export default { fetch: (request, env) => env.WORKER.fetch(request, { cf: { colo: 'TEST' } }) };\n"
+
+
 def _text(s):
     return json.dumps(str(s))  # a capnp text literal, for plain ASCII values
 
 
 class Workerd:
-    def __init__(self, policy, origin, variables=None):
+    """`cloudflare_peer` (an address) puts Cloudflare's edge in front, as launch.mjs's
+    `cloudflareEdge` does: the socket sets `CF-Connecting-IP: <peer>` (replacing the client's),
+    and an "edge" worker hands each request on through a service binding with a `cf` object, so
+    the worker sees `request.cf.colo` and reads the edge-set header. Without it, the worker
+    sees self-hosted workerd's `request.cf.clientIp`, the TCP peer."""
+
+    def __init__(self, policy, origin, variables=None, cloudflare_peer=None):
         self.policy, self.origin, self.variables = policy, origin, variables or {}
+        self.cloudflare_peer = cloudflare_peer
         self.proc = None
         self.dir = tempfile.mkdtemp(prefix="edgeward-workerd-")
         self.log_path = os.path.join(self.dir, "workerd.log")
@@ -49,13 +60,20 @@ class Workerd:
         bindings = ['(name = "POLICY", text = embed "policy.json")', f'(name = "ORIGIN", text = {_text(self.origin)})'] + [
             f"(name = {_text(k)}, text = {_text(v)})" for k, v in self.variables.items()]
         sep = ",\n    "
+        edge, http, front = "", "()", "main"
+        if self.cloudflare_peer:
+            edge = ('(name = "edge", worker = (modules = [(name = "edge.js", esModule = embed "edge.js")], '
+                    'compatibilityDate = "2025-01-01", bindings = [(name = "WORKER", service = "main")])),')
+            http = f'(injectRequestHeaders = [(name = "cf-connecting-ip", value = {_text(self.cloudflare_peer)})])'
+            front = "edge"
         return f"""using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .worker),
+    {edge}
     (name = "net", network = (allow = ["local", "private", "public"])),
   ],
-  sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "main")],
+  sockets = [(name = "http", address = "127.0.0.1:0", http = {http}, service = "{front}")],
 );
 const worker :Workerd.Worker = (
   modules = [
@@ -76,6 +94,8 @@ const worker :Workerd.Worker = (
             shutil.copyfile(os.path.join(PKG, f), os.path.join(self.dir, "pkg", f))
         with open(os.path.join(self.dir, "policy.json"), "w") as f:
             json.dump(self.policy, f)
+        with open(os.path.join(self.dir, "edge.js"), "w") as f:
+            f.write(EDGE_JS)
         cfg = os.path.join(self.dir, "config.capnp")
         with open(cfg, "w") as f:
             f.write(self._config())
