@@ -55,9 +55,9 @@ function configError(e) {
   return e;
 }
 
-/** The env strings the policy's `secrets_from_env` entries name, as JSON. Only those: the
- * engine caps the map it reads (64 KiB), and a Worker's env holds other vars too, such as the
- * policy itself. */
+/** The env strings the policy names (`secrets_from_env[].env`, `signed.keys[].secret_from_env`,
+ * `signed.salt_from_env`), as JSON. Only those: the engine caps the map it reads (64 KiB), and
+ * a Worker's env holds other vars too, such as the policy itself. */
 function secretsFor(policy, env) {
   let doc = policy;
   if (typeof policy === 'string') {
