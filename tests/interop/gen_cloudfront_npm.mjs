@@ -118,6 +118,15 @@ for (const [kt, key] of [['rsa', rsaKey], ['ecdsa', ecKey]]) {
         algorithm })), requestUrl: base });
   }
 }
+// The signer percent-encodes the path (and the query) before signing: the URL it returns is the
+// one a client sends, and the canned policy's resource is that encoded URL.
+{
+  const u = getSignedUrl({ url: 'https://d111111abcdef8.cloudfront.net/media/my clip \u00e9.mp4?t=a b',
+    dateLessThan, keyPairId: rsaKey.id, privateKey: rsaKey.privateKey });
+  if (!u.includes('/media/my%20clip%20%C3%A9.mp4?t=a%20b&')) throw new Error('unexpected encoding: ' + u);
+  add('rsa SHA1 canned url, path and query percent-encoded by the signer', 'ok', { url: u, g: grant(rsaKey) });
+  add('rsa SHA1 canned url, path decoded again', 'malformed', { url: decodeURI(u) });
+}
 // A custom policy given to the URL signer (wildcard resource).
 {
   const policy = JSON.stringify({ Statement: [{ Resource: 'https://d111111abcdef8.cloudfront.net/media/*',
