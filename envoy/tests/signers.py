@@ -52,27 +52,27 @@ class Secrets:
         t = now()
         signer = EdgeAuth(key=key or self.akamai_hex, algorithm="sha256", ip=ip, payload=data,
                           start_time=start if start is not None else t - 5,
-                          end_time=end if end is not None else t + 300)
+                          end_time=end if end is not None else t + 3600)
         return signer.generate_acl_token(acl)
 
     # -- Google -------------------------------------------------------------------------
     def google_url(self, url, key_name="edge-key", expires=None, key_b64=None):
         """Using signed URLs: append Expires and KeyName, sign the whole URL, append Signature."""
-        expires = expires if expires is not None else now() + 300
+        expires = expires if expires is not None else now() + 3600
         query = parse_qs(urlsplit(url).query, keep_blank_values=True)
         to_sign = f"{url}{'&' if query else '?'}Expires={expires}&KeyName={key_name}"
         return f"{to_sign}&Signature={_google_sig(key_b64 or self.google_b64, to_sign)}"
 
     def google_url_prefix(self, url, prefix, key_name="edge-key", expires=None):
         """Using signed URLs, URL prefix: sign `URLPrefix=..&Expires=..&KeyName=..` only."""
-        expires = expires if expires is not None else now() + 300
+        expires = expires if expires is not None else now() + 3600
         encoded = base64.urlsafe_b64encode(prefix.encode()).decode()
         query = parse_qs(urlsplit(url).query, keep_blank_values=True)
         policy = f"URLPrefix={encoded}&Expires={expires}&KeyName={key_name}"
         return f"{url}{'&' if query else '?'}{policy}&Signature={_google_sig(self.google_b64, policy)}"
 
     # -- session cookies ---------------------------------------------------------------
-    def session_cookie(self, iss, aud, cip=None, sub="alice", lifetime=300, key=None, typ=SESSION_TYP,
+    def session_cookie(self, iss, aud, cip=None, sub="alice", lifetime=600, key=None, typ=SESSION_TYP,
                        kid="s1", **claims):
         """A session cookie's value, as edgeward mints them, signed by PyJWT."""
         t = now()
