@@ -165,12 +165,12 @@ export function cookiePolicy(idpJwks, { trustedProxies = ['10.0.0.0/8'] } = {}) 
 export function akamaiToken(secrets, acl, { ip, data, start, end, key } = {}) {
   const t = now();
   return new EdgeAuth({ key: key ?? secrets.akamaiHex, algorithm: 'sha256', ip, payload: data,
-    startTime: start ?? t - 5, endTime: end ?? t + 300 }).generateACLToken(acl);
+    startTime: start ?? t - 5, endTime: end ?? t + 3600 }).generateACLToken(acl);
 }
 
 /** A Google Cloud CDN signed URL, per "Using signed URLs". */
 export function googleSignedUrl(secrets, url, { keyName = 'edge-key', expires } = {}) {
-  const toSign = `${url}${url.includes('?') ? '&' : '?'}Expires=${expires ?? now() + 300}&KeyName=${keyName}`;
+  const toSign = `${url}${url.includes('?') ? '&' : '?'}Expires=${expires ?? now() + 3600}&KeyName=${keyName}`;
   const sig = createHmac('sha1', Buffer.from(secrets.google, 'base64url')).update(toSign).digest('base64url');
   return `${toSign}&Signature=${padded(sig)}`;
 }
@@ -178,6 +178,6 @@ export function googleSignedUrl(secrets, url, { keyName = 'edge-key', expires } 
 /** A session cookie's value as edgeward mints them, signed by jose. */
 export function sessionCookie(secrets, { cip, sub = 'alice', iss = SESSION_ISS, typ = SESSION_TYP, key, ...claims } = {}) {
   const t = now();
-  const body = { iss, aud: 'app', sub, iat: t - 5, exp: t + 295, ...(cip === undefined ? {} : { cip }), ...claims };
+  const body = { iss, aud: 'app', sub, iat: t - 5, exp: t + 595, ...(cip === undefined ? {} : { cip }), ...claims };
   return new jose.SignJWT(body).setProtectedHeader({ alg: 'HS256', typ, kid: 's1' }).sign(key ?? secrets.session);
 }
