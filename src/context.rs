@@ -32,7 +32,12 @@ impl Cidr {
             Some((a, l)) => (a, Some(l)),
             None => (s, None),
         };
-        let addr: IpAddr = a.parse().ok()?;
+        // An IPv4-mapped block (`::ffff:10.0.0.0/104`) is the IPv4 block it maps.
+        let parsed: IpAddr = a.parse().ok()?;
+        let (addr, shift) = match (parsed, canonical(parsed)) {
+            (IpAddr::V6(_), v4 @ IpAddr::V4(_)) => (v4, 96u8),
+            (same, _) => (same, 0),
+        };
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match len {
             None => max,
@@ -40,7 +45,10 @@ impl Cidr {
                 if l.len() > 1 && l.starts_with('0') {
                     return None;
                 }
-                l.parse::<u8>().ok().filter(|p| *p <= max)?
+                l.parse::<u8>()
+                    .ok()?
+                    .checked_sub(shift)
+                    .filter(|p| *p <= max)?
             }
             Some(_) => return None,
         };
@@ -174,7 +182,11 @@ fn hops(kind: Header, values: &[&str]) -> Option<Vec<IpAddr>> {
                 for element in v.split(',') {
                     let mut this = None;
                     for pair in element.split(';') {
-                        let (k, val) = pair.trim_matches([' ', '\t']).split_once('=')?;
+                        let pair = pair.trim_matches([' ', '\t']);
+                        if pair.is_empty() {
+                            continue;
+                        }
+                        let (k, val) = pair.split_once('=')?;
                         if k.eq_ignore_ascii_case("for") {
                             if this.is_some() {
                                 return None;
@@ -254,6 +266,10 @@ mod tests {
 
     #[test]
     fn cidr_parsing_is_strict() {
+        let mapped = Cidr::parse("::ffff:10.0.0.0/104").unwrap();
+        assert_eq!(mapped, Cidr::parse("10.0.0.0/8").unwrap());
+        assert!(mapped.contains("10.2.3.4".parse().unwrap()));
+        assert!(Cidr::parse("::ffff:10.0.0.0/95").is_none());
         for good in [
             "10.0.0.0/8",
             "192.0.2.1",
@@ -350,7 +366,7 @@ mod tests {
         // Forwarded (RFC 7239), quoted IPv6 with port.
         let h = [(
             "forwarded",
-            "for=1.1.1.1, for=\"[2001:db8::7]:4711\";proto=https, for=10.3.3.3",
+            "for=1.1.1.1, for=\"[2001:db8::7]:4711\";proto=https;, for=10.3.3.3",
         )];
         assert_eq!(client_ip(peer, &h, &trusted), "2001:db8::7".parse().ok());
         // No forwarded header from a trusted peer: the peer.

@@ -17,6 +17,7 @@ use crate::json::{Number, Object, Value};
 use crate::policy::{Accepted, PolicyError, Provider};
 use crate::reason::{Reason, Rejection};
 use crate::signed::akamai::{self, AkamaiConfig};
+use crate::signed::cloudfront::{self, CloudFrontKeys};
 use crate::signed::google::{self, GoogleKeys};
 use crate::signed::SignedError;
 
@@ -28,6 +29,25 @@ pub const DEFAULT_SESSION_COOKIE: &str = "__Host-edgeward-session";
 pub const CLIENT_IP_CLAIM: &str = "cip";
 /// The cookie Google Cloud CDN's signed cookies use.
 pub const GOOGLE_COOKIE: &str = "Cloud-CDN-Cookie";
+/// The cookies of `CloudFront` signed cookies, in the order [`cloudfront_cookie_credential`]
+/// joins them.
+pub const CLOUDFRONT_COOKIES: [&str; 5] = [
+    "CloudFront-Policy",
+    "CloudFront-Expires",
+    "CloudFront-Signature",
+    "CloudFront-Key-Pair-Id",
+    "CloudFront-Hash-Algorithm",
+];
+/// The query parameters of `CloudFront` signed URLs.
+pub const CLOUDFRONT_PARAMS: [&str; 5] = [
+    "Policy",
+    "Expires",
+    "Signature",
+    "Key-Pair-Id",
+    "Hash-Algorithm",
+];
+/// The query parameters of Google Cloud CDN signed URLs.
+pub const GOOGLE_PARAMS: [&str; 4] = ["URLPrefix", "Expires", "KeyName", "Signature"];
 /// Akamai's default token name (cookie or query parameter).
 pub const AKAMAI_TOKEN: &str = "__token__";
 
@@ -40,7 +60,8 @@ pub const AKAMAI_TOKEN: &str = "__token__";
 pub struct SignedDoc {
     /// `google_cloud_cdn`, `akamai_edgeauth` or `cloudfront`.
     pub scheme: String,
-    /// The keys: Google `{name, secret_from_env}`; Akamai one `{secret_from_env}`.
+    /// The keys: Google `{name, secret_from_env}`; Akamai one `{secret_from_env}`;
+    /// `CloudFront` `{name: key pair id, public_key_pem}`.
     pub keys: Vec<SignedKeyDoc>,
     /// Akamai: `sha256` (default), `sha1` or `md5`.
     #[serde(default)]
@@ -69,6 +90,9 @@ pub struct SignedKeyDoc {
     /// The environment variable with the key (Google: the key file's base64url; Akamai: hex).
     #[serde(default)]
     pub secret_from_env: Option<String>,
+    /// `CloudFront`: the public key as uploaded to `CloudFront` (`-----BEGIN PUBLIC KEY-----`).
+    #[serde(default)]
+    pub public_key_pem: Option<String>,
 }
 
 /// `session` in a `session_cookie` provider.
@@ -141,6 +165,8 @@ pub enum Scheme {
     Google(GoogleKeys),
     /// Akamai `EdgeAuth`.
     Akamai(alloc::boxed::Box<AkamaiConfig>),
+    /// AWS `CloudFront` (RSA or ECDSA P-256 public keys by key pair id).
+    CloudFront(alloc::boxed::Box<CloudFrontKeys>),
 }
 
 impl Scheme {
@@ -149,12 +175,13 @@ impl Scheme {
         match self {
             Scheme::Google(_) => "google_cloud_cdn",
             Scheme::Akamai(_) => "akamai_edgeauth",
+            Scheme::CloudFront(_) => "cloudfront",
         }
     }
 
     /// Whether verification needs the full public URL (and so `public_origin`).
     pub fn needs_url(&self) -> bool {
-        matches!(self, Scheme::Google(_))
+        matches!(self, Scheme::Google(_) | Scheme::CloudFront(_))
     }
 }
 
@@ -212,6 +239,12 @@ pub(crate) fn compile_signed(
             }
             let mut pairs = Vec::new();
             for (i, k) in doc.keys.iter().enumerate() {
+                if k.public_key_pem.is_some() {
+                    return Err(err(
+                        format!("{field}.keys[{i}].public_key_pem"),
+                        "Google keys are secrets (secret_from_env)",
+                    ));
+                }
                 let name = k
                     .name
                     .clone()
@@ -229,10 +262,10 @@ pub(crate) fn compile_signed(
                     "exactly one key (a property signs with one)",
                 ));
             };
-            if k.name.is_some() {
+            if k.name.is_some() || k.public_key_pem.is_some() {
                 return Err(err(
-                    format!("{field}.keys[0].name"),
-                    "Akamai keys have no name",
+                    format!("{field}.keys[0]"),
+                    "an Akamai key is {secret_from_env} only",
                 ));
             }
             let alg_name = doc.algorithm.as_deref().unwrap_or("sha256");
@@ -261,9 +294,40 @@ pub(crate) fn compile_signed(
                 .with_escape_early(doc.escape_early);
             Ok(Scheme::Akamai(alloc::boxed::Box::new(cfg)))
         }
+        "cloudfront" => {
+            if akamai_only {
+                return Err(err(
+                    field,
+                    "algorithm, salt_from_env, delimiters and escape_early are akamai_edgeauth options",
+                ));
+            }
+            if doc.keys.is_empty() {
+                return Err(err(format!("{field}.keys"), "at least one key"));
+            }
+            let mut pairs = Vec::new();
+            for (i, k) in doc.keys.iter().enumerate() {
+                let f = format!("{field}.keys[{i}]");
+                if k.secret_from_env.is_some() {
+                    return Err(err(
+                        &f,
+                        "CloudFront keys are public: {name: key pair id, public_key_pem}",
+                    ));
+                }
+                let (Some(name), Some(pem)) = (&k.name, &k.public_key_pem) else {
+                    return Err(err(
+                        &f,
+                        "name (the key pair id) and public_key_pem are required",
+                    ));
+                };
+                pairs.push((name.as_str(), pem.as_str()));
+            }
+            CloudFrontKeys::new(pairs)
+                .map(|k| Scheme::CloudFront(alloc::boxed::Box::new(k)))
+                .map_err(|e| err(format!("{field}.keys"), e.code()))
+        }
         other => Err(err(
             format!("{field}.scheme"),
-            format!("{other:?}: one of google_cloud_cdn, akamai_edgeauth"),
+            format!("{other:?}: one of google_cloud_cdn, akamai_edgeauth, cloudfront"),
         )),
     }
 }
@@ -385,6 +449,42 @@ pub fn verify_signed(
                 claims.insert("url_prefix".into(), Value::String(p.into()));
             }
         }
+        Scheme::CloudFront(keys) => {
+            let public_url = input
+                .public_url
+                .ok_or(Rejection::new(Reason::ConfigInvalid, "public_origin"))?;
+            let grant = if url {
+                cloudfront::verify_url(keys, public_url, input.client_ip, input.now)
+            } else {
+                let mut parts = input.credential.split('\n');
+                let mut next = || parts.next().filter(|v| !v.is_empty());
+                let (policy, expires, signature, key_pair_id, hash_algorithm) =
+                    (next(), next(), next(), next(), next());
+                let (Some(signature), Some(key_pair_id)) = (signature, key_pair_id) else {
+                    return Err(fail(SignedError::Malformed));
+                };
+                let cookies = cloudfront::Cookies {
+                    policy,
+                    expires,
+                    signature,
+                    key_pair_id,
+                    hash_algorithm,
+                };
+                cloudfront::verify_cookies(keys, &cookies, public_url, input.client_ip, input.now)
+            }
+            .map_err(fail)?;
+            claims.insert("exp".into(), int(grant.expires()));
+            if let Some(st) = grant.start() {
+                claims.insert("nbf".into(), int(st));
+            }
+            claims.insert("kid".into(), Value::String(grant.key_pair_id().into()));
+            if let Some(r) = grant.resource() {
+                claims.insert("resource".into(), Value::String(r.into()));
+            }
+            if let Some(ip) = grant.source_ip() {
+                claims.insert("ip".into(), Value::String(ip.into()));
+            }
+        }
         Scheme::Akamai(cfg) => {
             let ip = input.client_ip.map(|ip| ip.to_string());
             let grant = akamai::verify(
@@ -420,6 +520,19 @@ pub fn verify_signed(
         verified: None,
         claims: Value::Object(claims),
     })
+}
+
+/// Joins the values of `CloudFront`'s cookies (in [`CLOUDFRONT_COOKIES`] order, empty when
+/// absent) into the one credential string [`verify_signed`] takes.
+pub fn cloudfront_cookie_credential(values: &[Option<String>; 5]) -> String {
+    let mut out = String::new();
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(v.as_deref().unwrap_or(""));
+    }
+    out
 }
 
 fn int(v: i64) -> Value {
@@ -493,8 +606,9 @@ pub struct Minted {
 /// # Errors
 /// `config_invalid` when `provider` is not a session provider or has no HMAC key;
 /// `claim_missing` when the identity provider's claims have no string `sub`; `cookie_ip_mismatch` when the
-/// provider binds to the client address and none is known; `token_expired` when the identity-provider token
-/// has at most a second left.
+/// provider binds to the client address and none is known; `claim_invalid` when `exp` is
+/// not a non-negative number; `token_expired` when the identity-provider token has expired
+/// (`exp <= now`).
 pub fn mint(
     provider: &Provider,
     idp_claims: &Value,
@@ -528,10 +642,17 @@ pub fn mint(
         .get_str("sub")
         .ok_or(Rejection::new(Reason::ClaimMissing, "sub"))?;
     let mut exp = now.saturating_add(session.lifetime);
-    if let Some(Value::Number(n)) = src.get("exp") {
-        if let Some(idp_exp) = n.as_i64() {
-            exp = exp.min(idp_exp);
+    // The identity provider's `exp` caps the cookie's, however it is written (`1.8e9`,
+    // a fraction); an `exp` that is not a number the claim checks accept refuses minting.
+    match src.get("exp") {
+        None => {}
+        Some(Value::Number(n)) => {
+            let (floor, _) = n
+                .floor_and_fraction()
+                .ok_or(Rejection::new(Reason::ClaimInvalid, "exp"))?;
+            exp = exp.min(floor);
         }
+        Some(_) => return Err(Rejection::new(Reason::ClaimInvalid, "exp")),
     }
     if exp <= now {
         return Err(Rejection::new(Reason::TokenExpired, "idp exp"));

@@ -323,13 +323,18 @@ fn scope_of(r: &Requirement, n: usize) -> Vec<usize> {
 
 /// Finds this provider's token among its sources: none, exactly one, or ambiguous.
 fn extract(p: &Provider, req: &Request<'_>, target: &Target<'_>) -> Found {
-    if let Kind::SignedUrl(credential::Scheme::Google(_)) = &p.kind {
+    let url_params: &[&str] = match &p.kind {
+        Kind::SignedUrl(credential::Scheme::Google(_)) => &credential::GOOGLE_PARAMS,
+        Kind::SignedUrl(credential::Scheme::CloudFront(_)) => &credential::CLOUDFRONT_PARAMS,
+        _ => &[],
+    };
+    if !url_params.is_empty() {
         // The credential is the URL itself; it is present when the query has any of the
         // scheme's parameters (the verifier then demands all of them, in place).
         let present = target.query.is_some_and(|q| {
             q.split('&').any(|pair| {
                 let name = pair.split_once('=').map_or(pair, |(n, _)| n);
-                matches!(name, "Expires" | "KeyName" | "Signature" | "URLPrefix")
+                url_params.contains(&name)
             })
         });
         return if present {
@@ -339,6 +344,24 @@ fn extract(p: &Provider, req: &Request<'_>, target: &Target<'_>) -> Found {
             }
         } else {
             Found::Missing
+        };
+    }
+    if let Kind::SignedCookie(credential::Scheme::CloudFront(_)) = &p.kind {
+        // Several cookies make one credential; each may appear once.
+        let mut values: [Option<String>; 5] = Default::default();
+        for (slot, name) in values.iter_mut().zip(credential::CLOUDFRONT_COOKIES) {
+            let mut all = cookie_values(req, name);
+            if all.len() > 1 {
+                return Found::Ambiguous;
+            }
+            *slot = all.pop();
+        }
+        if values.iter().all(Option::is_none) {
+            return Found::Missing;
+        }
+        return Found::One {
+            token: credential::cloudfront_cookie_credential(&values),
+            source: 0,
         };
     }
     let mut found: Option<(String, usize)> = None;
@@ -388,23 +411,8 @@ fn extract(p: &Provider, req: &Request<'_>, target: &Target<'_>) -> Found {
                 }
             }
             Source::Cookie(name) => {
-                for (_, value) in req
-                    .headers
-                    .iter()
-                    .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
-                {
-                    for pair in value.split(';') {
-                        let pair = pair.trim_matches([' ', '\t']);
-                        if let Some((k, v)) = pair.split_once('=') {
-                            if k == name {
-                                let v = v
-                                    .strip_prefix('"')
-                                    .and_then(|v| v.strip_suffix('"'))
-                                    .unwrap_or(v);
-                                note(String::from(v), si);
-                            }
-                        }
-                    }
+                for v in cookie_values(req, name) {
+                    note(v, si);
                 }
             }
         }
@@ -414,6 +422,32 @@ fn extract(p: &Provider, req: &Request<'_>, target: &Target<'_>) -> Found {
         (0, _) | (_, None) => Found::Missing,
         _ => Found::Ambiguous,
     }
+}
+
+/// Every value of cookie `name` in the request, in order, across every `Cookie` header: pairs
+/// split at `;`, surrounding spaces and tabs trimmed, names compared exactly, a value in
+/// double quotes unquoted.
+fn cookie_values(req: &Request<'_>, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (_, value) in req
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+    {
+        for pair in value.split(';') {
+            let pair = pair.trim_matches([' ', '\t']);
+            if let Some((k, v)) = pair.split_once('=') {
+                if k == name {
+                    let v = v
+                        .strip_prefix('"')
+                        .and_then(|v| v.strip_suffix('"'))
+                        .unwrap_or(v);
+                    out.push(String::from(v));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Renders a claim value for a request header, or `None` when it cannot be carried safely:

@@ -928,7 +928,7 @@ fn compile_provider(
     if multi && p.issuer.is_none() {
         return Err(err(
             f("issuer"),
-            "required when the policy has more than one provider",
+            "required when the policy has more than one jwt provider",
         ));
     }
     if !(0..=claims::MAX_SKEW_SECONDS).contains(&p.clock_skew_seconds) {
@@ -1201,6 +1201,12 @@ fn check_session_provider(name: &str, p: &ProviderDoc) -> Result<String, PolicyE
             "a session provider names the issuer it mints as",
         ));
     }
+    if p.max_lifetime_seconds.is_some() || !p.require_expiration {
+        return Err(err(
+            f("max_lifetime_seconds"),
+            "a session cookie's lifetime is session.lifetime_seconds, and it always expires",
+        ));
+    }
     if p.audiences.is_empty() {
         return Err(err(f("audiences"), "a session provider names its audience"));
     }
@@ -1255,6 +1261,9 @@ fn compile_signed_provider(
         ("forward_payload_header", p.forward_payload_header.is_some()),
         ("max_token_bytes", p.max_token_bytes.is_some()),
         ("session", p.session.is_some()),
+        ("clock_skew_seconds", p.clock_skew_seconds != default_skew()),
+        ("require_expiration", !p.require_expiration),
+        ("ignore_cnf", p.ignore_cnf),
     ];
     if let Some((field, _)) = jwt_only.iter().find(|(_, set)| *set) {
         return Err(err(
@@ -1294,6 +1303,14 @@ fn compile_signed_provider(
                 }
                 sources.push(Source::Cookie(c.clone()));
             }
+            for (i, s) in sources.iter().enumerate() {
+                if sources.iter().skip(i + 1).any(|t| t == s) {
+                    return Err(err(
+                        f("from_*"),
+                        "a source is listed twice (every token would be ambiguous)",
+                    ));
+                }
+            }
             if sources.is_empty() {
                 let token = String::from(crate::credential::AKAMAI_TOKEN);
                 sources.push(if url {
@@ -1314,6 +1331,14 @@ fn compile_signed_provider(
                 sources.push(Source::Cookie(String::from(
                     crate::credential::GOOGLE_COOKIE,
                 )));
+            }
+        }
+        Scheme::CloudFront(_) => {
+            if from_any {
+                return Err(err(
+                    f("from_*"),
+                    "CloudFront credentials are where CloudFront puts them (the query, the CloudFront-* cookies)",
+                ));
             }
         }
     }

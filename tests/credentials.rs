@@ -6,7 +6,11 @@
 //! tests/cdn.rs; here the credentials are made with the CLI's signers (which follow the same
 //! documented algorithms) from keys drawn at run time.
 
-#![allow(clippy::many_single_char_names, clippy::format_collect)]
+#![allow(
+    clippy::many_single_char_names,
+    clippy::format_collect,
+    clippy::needless_pass_by_value
+)]
 
 mod common;
 
@@ -222,7 +226,8 @@ fn google_signed_urls() {
         Reason::CookieScopeMismatch,
     );
 
-    // Traversal is refused before any matching.
+    // A dot-segment in the raw path is refused when the signed credential is checked (the rule
+    // matched the normalised path; the signature and prefix are over the raw one).
     let climb = target(&pre).replace("/g/videos/x.ts", "/g/videos/../private/x.ts");
     let d = run(&p, &climb, &[], PEER, NOW);
     assert_eq!((d.status, d.reason), (400, Some(Reason::PathInvalid)));
@@ -669,4 +674,152 @@ fn policy_rules_for_cookie_providers() {
     assert!(p.uses_client_ip);
     // A policy of JWT providers only never asks hosts for the client address.
     assert!(!common::policy_with(json!({}), Value::Null).uses_client_ip);
+}
+
+#[test]
+fn cloudfront_signed_urls_and_cookies_through_the_decision() {
+    use edgeward_cli::cookie::{cloudfront_sign, public_key_pem, CloudFrontPolicy};
+    use edgeward_cli::keys::SigningKey;
+    let env = Env::new();
+    let rsa = SigningKey::generate(Alg::RS256).unwrap();
+    let ec = SigningKey::generate(Alg::ES256).unwrap();
+    let keys = json!([
+        {"name": "K2JCJMDEHXQW5F", "public_key_pem": public_key_pem(&rsa).unwrap()},
+        {"name": "KEC256EXAMPLE1", "public_key_pem": public_key_pem(&ec).unwrap()}]);
+    let providers = json!({
+        "cfurl": {"kind": "signed_url", "signed": {"scheme": "cloudfront", "keys": keys}},
+        "cfcookie": {"kind": "signed_cookie", "signed": {"scheme": "cloudfront", "keys": keys},
+                     "claim_to_headers": [{"header_name": "x-cf-key", "claim": "kid"}]},
+    });
+    let rules = json!([
+        {"match": {"prefix": "/u/"}, "requires": {"provider_name": "cfurl"}},
+        {"match": {"prefix": "/"}, "requires": {"provider_name": "cfcookie"}},
+    ]);
+    let p = env.policy(&doc(providers, rules)).expect("policy");
+
+    // Canned URLs, RSA-SHA1 (CloudFront's default) and ECDSA-SHA256.
+    for (key, id, sha256) in [
+        (&rsa, "K2JCJMDEHXQW5F", false),
+        (&ec, "KEC256EXAMPLE1", true),
+    ] {
+        let url = format!("{ORIGIN}/u/movie.mp4?lang=en");
+        let s = cloudfront_sign(key, id, &url, CloudFrontPolicy::Canned(NOW + 60), sha256).unwrap();
+        let d = run(&p, target(&s.url), &[], PEER, NOW);
+        assert!(d.allow, "{id}: {d:?}");
+        denied(
+            &run(&p, target(&s.url), &[], PEER, NOW + 60),
+            403,
+            Reason::CookieExpired,
+        );
+        let moved = target(&s.url).replace("lang=en", "lang=fr");
+        denied(
+            &run(&p, &moved, &[], PEER, NOW),
+            403,
+            Reason::SignatureInvalid,
+        );
+        let unknown = target(&s.url).replace(id, "KUNKNOWN000001");
+        denied(&run(&p, &unknown, &[], PEER, NOW), 403, Reason::KeyNotFound);
+    }
+    denied(
+        &run(&p, "/u/movie.mp4", &[], PEER, NOW),
+        403,
+        Reason::CookieMissing,
+    );
+
+    // Custom-policy cookies: a wildcard resource, a start time and an IP block.
+    let policy = format!(
+        r#"{{"Statement":[{{"Resource":"{ORIGIN}/media/*","Condition":{{"DateLessThan":{{"AWS:EpochTime":{}}},"DateGreaterThan":{{"AWS:EpochTime":{}}},"IpAddress":{{"AWS:SourceIp":"198.51.100.0/24"}}}}}}]}}"#,
+        NOW + 60,
+        NOW - 5
+    );
+    let s = cloudfront_sign(
+        &rsa,
+        "K2JCJMDEHXQW5F",
+        &format!("{ORIGIN}/media/x"),
+        CloudFrontPolicy::Custom(&policy),
+        false,
+    )
+    .unwrap();
+    let cookie = s.cookies.join("; ");
+    let h = [("cookie", cookie.as_str())];
+    let d = run(&p, "/media/a/b.ts", &h, "198.51.100.7:1", NOW);
+    assert!(d.allow, "{d:?}");
+    assert!(d
+        .set_headers
+        .contains(&("x-cf-key".into(), "K2JCJMDEHXQW5F".into())));
+    denied(
+        &run(&p, "/media/a/b.ts", &h, PEER, NOW),
+        403,
+        Reason::CookieIpMismatch,
+    );
+    // The spoofed X-Forwarded-For of an untrusted peer changes nothing.
+    let spoof = [
+        ("cookie", cookie.as_str()),
+        ("x-forwarded-for", "198.51.100.7"),
+    ];
+    denied(
+        &run(&p, "/media/a/b.ts", &spoof, PEER, NOW),
+        403,
+        Reason::CookieIpMismatch,
+    );
+    let via = [
+        ("cookie", cookie.as_str()),
+        ("x-forwarded-for", "198.51.100.7"),
+    ];
+    assert!(run(&p, "/media/a/b.ts", &via, "10.0.0.9:1", NOW).allow);
+    denied(
+        &run(&p, "/other/b.ts", &h, "198.51.100.7", NOW),
+        403,
+        Reason::CookieScopeMismatch,
+    );
+    denied(
+        &run(&p, "/media/a/b.ts", &h, "198.51.100.7", NOW - 10),
+        403,
+        Reason::CookieNotYetValid,
+    );
+    // One of the cookies twice (tossing), or one missing.
+    let tossed = format!("{cookie}; CloudFront-Key-Pair-Id=KEC256EXAMPLE1");
+    let d = run(
+        &p,
+        "/media/a/b.ts",
+        &[("cookie", &tossed)],
+        "198.51.100.7",
+        NOW,
+    );
+    assert_eq!((d.status, d.reason), (400, Some(Reason::TokenAmbiguous)));
+    let partial = s.cookies[..2].join("; ");
+    denied(
+        &run(
+            &p,
+            "/media/a/b.ts",
+            &[("cookie", &partial)],
+            "198.51.100.7",
+            NOW,
+        ),
+        403,
+        Reason::CookieMalformed,
+    );
+    denied(
+        &run(&p, "/media/a/b.ts", &[], "198.51.100.7", NOW),
+        403,
+        Reason::CookieMissing,
+    );
+
+    // Keys are public and inline; a secret variable is refused.
+    let mut bad = doc(
+        json!({"cf": {"kind": "signed_url", "signed": {"scheme": "cloudfront",
+        "keys": [{"name": "K1", "secret_from_env": "GOOGLE_KEY"}]}}}),
+        json!([{"match": {"prefix": "/"}, "requires": {"provider_name": "cf"}}]),
+    );
+    assert!(env
+        .policy(&bad)
+        .unwrap_err()
+        .field
+        .starts_with("providers.cf.signed.keys[0]"));
+    bad["providers"]["cf"]["signed"]["keys"] = json!([{"name": "K1", "public_key_pem": "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"}]);
+    assert!(env
+        .policy(&bad)
+        .unwrap_err()
+        .field
+        .starts_with("providers.cf.signed.keys"));
 }

@@ -44,7 +44,7 @@ fn cases() -> Vec<Case> {
                 edgeward::b64::encode(header.as_bytes()),
                 edgeward::b64::encode(claims.to_string().as_bytes())
             );
-            let sig = key.sign(*alg, input.as_bytes()).ok().expect("sign");
+            let sig = key.sign(*alg, input.as_bytes()).expect("sign");
             Case {
                 alg: *alg,
                 token: format!("{input}.{}", edgeward::b64::encode(&sig)),
@@ -201,6 +201,8 @@ fn bench_signed(c: &mut Criterion) {
     jwk.insert("kid".into(), "rs".into());
     jwk.insert("alg".into(), "RS256".into());
     let origin = "https://cdn.example.com";
+    let cf_key = SigningKey::generate(Alg::RS256).expect("keygen");
+    let cf_pem = cookie::public_key_pem(&cf_key).expect("pem");
     let doc = json!({"version": 1, "public_origin": origin,
         "providers": {
             "idp": {"issuer": ISS, "audiences": ["api"], "local_jwks": {"keys": [jwk]}},
@@ -208,6 +210,10 @@ fn bench_signed(c: &mut Criterion) {
                 "keys": [{"name": "k1", "secret_from_env": "G"}]}},
             "gcookie": {"kind": "signed_cookie", "signed": {"scheme": "google_cloud_cdn",
                 "keys": [{"name": "k1", "secret_from_env": "G"}]}},
+            "cfurl": {"kind": "signed_url", "signed": {"scheme": "cloudfront",
+                "keys": [{"name": "K2JCJMDEHXQW5F", "public_key_pem": cf_pem}]}},
+            "cfcookie": {"kind": "signed_cookie", "signed": {"scheme": "cloudfront",
+                "keys": [{"name": "K2JCJMDEHXQW5F", "public_key_pem": cf_pem}]}},
             "akamai": {"kind": "signed_cookie", "signed": {"scheme": "akamai_edgeauth",
                 "keys": [{"secret_from_env": "A"}]}},
             "session": {"kind": "session_cookie", "issuer": "https://edge.bench",
@@ -217,6 +223,8 @@ fn bench_signed(c: &mut Criterion) {
             {"match": {"prefix": "/g/"}, "requires": {"provider_name": "gurl"}},
             {"match": {"prefix": "/gc/"}, "requires": {"provider_name": "gcookie"}},
             {"match": {"prefix": "/ak/"}, "requires": {"provider_name": "akamai"}},
+            {"match": {"prefix": "/cf/"}, "requires": {"provider_name": "cfurl"}},
+            {"match": {"prefix": "/cfc/"}, "requires": {"provider_name": "cfcookie"}},
             {"match": {"prefix": "/app/"}, "requires": {"provider_name": "session"}},
             {"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}]})
     .to_string();
@@ -251,7 +259,6 @@ fn bench_signed(c: &mut Criterion) {
         data: None,
         salt: None,
     })
-    .ok()
     .expect("akamai");
     let ak = format!("__token__={ak}");
     let claims = edgeward::json::parse(
@@ -262,9 +269,8 @@ fn bench_signed(c: &mut Criterion) {
     )
     .expect("claims");
     let index = policy.provider_index("session").expect("session");
-    let minted = edgeward::credential::mint(&policy.providers[index], &claims, NOW, None)
-        .ok()
-        .expect("mint");
+    let minted =
+        edgeward::credential::mint(&policy.providers[index], &claims, NOW, None).expect("mint");
     let session_cookie = format!("__Host-edgeward-session={}", minted.value);
     let header = json!({"alg": "RS256", "typ": "JWT", "kid": "rs"}).to_string();
     let body = json!({"iss": ISS, "aud": "api", "sub": "user-1", "exp": NOW + 3600}).to_string();
@@ -273,9 +279,28 @@ fn bench_signed(c: &mut Criterion) {
         edgeward::b64::encode(header.as_bytes()),
         edgeward::b64::encode(body.as_bytes())
     );
-    let sig = rsa.sign(Alg::RS256, input.as_bytes()).ok().expect("sign");
+    let sig = rsa.sign(Alg::RS256, input.as_bytes()).expect("sign");
     let bearer = format!("Bearer {input}.{}", edgeward::b64::encode(&sig));
-    let rows: [(&str, &str, (&str, &str)); 5] = [
+    let cf = |url: &str| {
+        cookie::cloudfront_sign(
+            &cf_key,
+            "K2JCJMDEHXQW5F",
+            url,
+            cookie::CloudFrontPolicy::Canned(NOW + 3600),
+            false,
+        )
+        .expect("cloudfront")
+    };
+    let cf_url = cf(&format!("{origin}/cf/v/seg-1.ts"));
+    let cf_path = cf_url.url.strip_prefix(origin).unwrap_or("/").to_string();
+    let cf_cookie = cf(&format!("{origin}/cfc/v/seg-1.ts")).cookies.join("; ");
+    let rows: [(&str, &str, (&str, &str)); 7] = [
+        ("cloudfront_signed_url", cf_path.as_str(), ("accept", "*/*")),
+        (
+            "cloudfront_signed_cookie",
+            "/cfc/v/seg-1.ts",
+            ("cookie", cf_cookie.as_str()),
+        ),
         ("google_signed_url", gurl_path.as_str(), ("accept", "*/*")),
         (
             "google_signed_cookie",

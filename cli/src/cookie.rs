@@ -2,9 +2,9 @@
 //! cookies from the command line, with the same reasons and exit codes as `edgeward verify`.
 //!
 //! The signers here (Google Cloud CDN, Akamai `EdgeAuth`, session cookies) are for operators and
-//! tests; keys and secrets are read from environment variables only, never from arguments (they
-//! would show in process lists and shell history). `CloudFront` URLs are signed with the
-//! AWS tools (they need the private key of a `CloudFront` key pair).
+//! tests. Secrets are read from environment variables only, never from arguments (they would
+//! show in process lists and shell history); `CloudFront` signing reads the key pair's private
+//! key from a PEM file.
 
 use std::fmt::Write as _;
 
@@ -257,10 +257,43 @@ fn sign(
                 salt: salt.as_deref(),
             })?
         }
+        "cloudfront-url" | "cloudfront-cookie" => {
+            opts.only(&[
+                "private-key",
+                "key-pair-id",
+                "url",
+                "expires",
+                "policy",
+                "hash-algorithm",
+            ])?;
+            let key = crate::keys::load_private(opts.need("private-key")?)?;
+            let hash = match opts.get("hash-algorithm").unwrap_or("SHA1") {
+                "SHA1" => false,
+                "SHA256" => true,
+                other => return Err(Fail(format!("--hash-algorithm {other:?}: SHA1 or SHA256"))),
+            };
+            let policy = match (opts.get("policy"), opts.get("expires")) {
+                (Some(p), None) => CloudFrontPolicy::Custom(p),
+                (None, Some(_)) => CloudFrontPolicy::Canned(expires(&opts)?),
+                _ => return Err(Fail("exactly one of --policy JSON or --expires T".into())),
+            };
+            let signed = cloudfront_sign(
+                &key,
+                opts.need("key-pair-id")?,
+                opts.need("url")?,
+                policy,
+                hash,
+            )?;
+            if scheme == "cloudfront-url" {
+                signed.url
+            } else {
+                signed.cookies.join("\n")
+            }
+        }
         other => {
             return Err(Fail(format!(
-                "cannot sign {other:?}: session, google-url, google-cookie or akamai \
-                 (sign CloudFront URLs with the AWS tools)"
+                "cannot sign {other:?}: session, google-url, google-cookie, akamai, \
+                 cloudfront-url or cloudfront-cookie"
             )))
         }
     };
@@ -410,6 +443,113 @@ fn hex_mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], msg: &str) -> String {
             let _ = write!(s, "{b:02x}");
             s
         })
+}
+
+/// A `CloudFront` policy to sign: canned (the URL and an expiry) or custom (the JSON as given).
+#[derive(Clone, Copy, Debug)]
+pub enum CloudFrontPolicy<'a> {
+    /// `Expires`.
+    Canned(i64),
+    /// The policy JSON, signed and sent as given.
+    Custom(&'a str),
+}
+
+/// A signed `CloudFront` URL and the equivalent `Cookie` pairs.
+#[derive(Clone, Debug)]
+pub struct CloudFrontSigned {
+    /// The URL with the signing parameters appended.
+    pub url: String,
+    /// `name=value` pairs of the signed cookies.
+    pub cookies: Vec<String>,
+}
+
+/// `CloudFront`'s base64: standard base64 with `+=/` replaced by `-_~`.
+pub fn cloudfront_b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD
+        .encode(bytes)
+        .replace('+', "-")
+        .replace('=', "_")
+        .replace('/', "~")
+}
+
+/// Signs a `CloudFront` URL and cookies as `CloudFront` documents it ("Create a signed URL
+/// using a canned / custom policy"): the canned policy
+/// `{"Statement":[{"Resource":URL,"Condition":{"DateLessThan":{"AWS:EpochTime":T}}}]}` without
+/// whitespace, or the custom policy as given; RSA PKCS#1 v1.5 or ECDSA P-256 (DER) over it
+/// with SHA-1, or SHA-256 with `Hash-Algorithm=SHA256`.
+pub fn cloudfront_sign(
+    key: &crate::keys::SigningKey,
+    key_pair_id: &str,
+    url: &str,
+    policy: CloudFrontPolicy<'_>,
+    sha256: bool,
+) -> Result<CloudFrontSigned, Fail> {
+    use p256::ecdsa::signature::hazmat::PrehashSigner as _;
+    use sha1::Digest as _;
+    let text = match policy {
+        CloudFrontPolicy::Canned(t) => format!(
+            "{{\"Statement\":[{{\"Resource\":\"{url}\",\"Condition\":{{\"DateLessThan\":{{\"AWS:EpochTime\":{t}}}}}}}]}}"
+        ),
+        CloudFrontPolicy::Custom(p) => p.to_string(),
+    };
+    let digest = if sha256 {
+        sha2::Sha256::digest(text.as_bytes()).to_vec()
+    } else {
+        sha1::Sha1::digest(text.as_bytes()).to_vec()
+    };
+    let sig = match key {
+        crate::keys::SigningKey::Rsa(k) => {
+            let scheme = if sha256 {
+                rsa::Pkcs1v15Sign::new::<sha2::Sha256>()
+            } else {
+                rsa::Pkcs1v15Sign::new::<sha1::Sha1>()
+            };
+            k.sign(scheme, &digest)?
+        }
+        crate::keys::SigningKey::P256(k) => {
+            let s: p256::ecdsa::Signature = k.sign_prehash(&digest)?;
+            s.to_der().as_bytes().to_vec()
+        }
+        _ => return Err(Fail("CloudFront keys are RSA or ECDSA P-256".into())),
+    };
+    let sig = cloudfront_b64(&sig);
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let (first, cookie_first) = match policy {
+        CloudFrontPolicy::Canned(t) => (format!("Expires={t}"), format!("CloudFront-Expires={t}")),
+        CloudFrontPolicy::Custom(_) => {
+            let p = cloudfront_b64(text.as_bytes());
+            (format!("Policy={p}"), format!("CloudFront-Policy={p}"))
+        }
+    };
+    let mut signed_url = format!("{url}{sep}{first}&Signature={sig}&Key-Pair-Id={key_pair_id}");
+    let mut cookies = vec![
+        cookie_first,
+        format!("CloudFront-Signature={sig}"),
+        format!("CloudFront-Key-Pair-Id={key_pair_id}"),
+    ];
+    if sha256 {
+        signed_url.push_str("&Hash-Algorithm=SHA256");
+        cookies.push("CloudFront-Hash-Algorithm=SHA256".into());
+    }
+    Ok(CloudFrontSigned {
+        url: signed_url,
+        cookies,
+    })
+}
+
+/// The `SubjectPublicKeyInfo` PEM of an RSA or P-256 key: what `CloudFront` takes as a public
+/// key, and what a `cloudfront` provider's `public_key_pem` holds.
+pub fn public_key_pem(key: &crate::keys::SigningKey) -> Result<String, Fail> {
+    use p256::pkcs8::{EncodePublicKey as _, LineEnding};
+    match key {
+        crate::keys::SigningKey::Rsa(k) => {
+            Ok(rsa::RsaPublicKey::from(&**k).to_public_key_pem(LineEnding::LF)?)
+        }
+        crate::keys::SigningKey::P256(k) => {
+            Ok(k.verifying_key().to_public_key_pem(LineEnding::LF)?)
+        }
+        _ => Err(Fail("CloudFront keys are RSA or ECDSA P-256".into())),
+    }
 }
 
 /// Random bytes from the OS (test and demo keys, made at run time).

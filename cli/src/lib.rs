@@ -19,6 +19,8 @@ pub const USAGE: &str = "usage:
   edgeward cookie sign google-cookie --key-name N --key-env VAR --prefix URL --expires T
   edgeward cookie sign akamai --key-env VAR [--algorithm sha256|sha1|md5] (--acl A | --url PATH)
                   --expires T [--start T] [--ip IP] [--id ID] [--data DATA] [--salt-env VAR]
+  edgeward cookie sign cloudfront-url|cloudfront-cookie --private-key PEMFILE --key-pair-id ID
+                  --url URL (--expires T | --policy JSON) [--hash-algorithm SHA1|SHA256]
   edgeward policy check FILE
   edgeward import-jwt-authn FILE          (Envoy jwt_authn config, YAML or JSON -> policy)
   edgeward reasons

@@ -38,9 +38,17 @@ fn run(args: &[String]) -> Result<u8, Fail> {
         "import-jwt-authn" => import_jwt_authn(rest),
         "cookie" => edgeward_cli::cookie::cookie_cmd(rest, &load_policy, now_seconds()),
         "reasons" => {
+            use edgeward::reason::CredentialKind;
+            println!("code\tbearer\tsigned\tsession");
             for r in Reason::ALL {
-                let d = r.disposition();
-                println!("{}\t{}", r.code(), d.status);
+                let status = |k| r.disposition_for(k).status;
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    r.code(),
+                    status(CredentialKind::Bearer),
+                    status(CredentialKind::Signed),
+                    status(CredentialKind::Session)
+                );
             }
             Ok(0)
         }
