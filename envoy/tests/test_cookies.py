@@ -1,10 +1,11 @@
 """Signed cookies, signed URLs and session cookies through edgeward's .wasm in real Envoy.
 
 Credentials come from signers that are not edgeward's (signers.py: Akamai's `akamai-edgeauth`,
-Google's published signed-URL algorithm, PyJWT for session cookies), with keys drawn for this
-run and handed to Envoy the way an operator would: environment variables that the policy names
-(`secret_from_env`, `secrets_from_env`) and `vm_config.environment_variables.host_env_keys`
-passes into the VM.
+Google's published signed-URL algorithm, AWS's botocore `CloudFrontSigner`, PyJWT for session
+cookies), with keys drawn for this run and handed to Envoy the way an operator would:
+environment variables that the policy names (`secret_from_env`, `secrets_from_env`) and
+`vm_config.environment_variables.host_env_keys` passes into the VM; CloudFront's public keys
+are inline in the policy (`public_key_pem`), as CloudFront's own key groups hold them.
 
 The client address. envoy/envoy.yaml sets `use_remote_address: true`, so the filter's
 `source.address` is the TCP peer (here always 127.0.0.1), never an address Envoy took from
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from harness import Envoy, header, template_with
-from signers import SESSION_COOKIE, Secrets, now, target_of
+from signers import SESSION_COOKIE, Secrets, cloudfront_policy, now, target_of
 from tokens import provider
 from test_envoy import KEYS
 
@@ -57,6 +58,11 @@ def policy(trusted_proxies=("10.0.0.0/8",)):
                      "signed": {"scheme": "google_cloud_cdn",
                                 "keys": [{"name": "edge-key", "secret_from_env": "EDGEWARD_GOOGLE_KEY"}]},
                      "claim_to_headers": [{"header_name": "x-key-name", "claim": "kid"}]},
+            "cfurl": {"kind": "signed_url", "signed": {"scheme": "cloudfront", "keys": SECRETS.cloudfront_keys()},
+                      "claim_to_headers": [{"header_name": "x-cf-key", "claim": "kid"}]},
+            "cfcookie": {"kind": "signed_cookie", "signed": {"scheme": "cloudfront", "keys": SECRETS.cloudfront_keys()},
+                         "claim_to_headers": [{"header_name": "x-cf-resource", "claim": "resource"},
+                                              {"header_name": "x-cf-ip", "claim": "ip"}]},
             "session": {"kind": "session_cookie", "issuer": SESSION_ISS, "audiences": ["app"],
                         "secrets_from_env": [{"env": "EDGEWARD_SESSION_KEY", "alg": "HS256", "kid": "s1"}],
                         "session": {"lifetime_seconds": 600, "bind_client_ip": True},
@@ -65,6 +71,8 @@ def policy(trusted_proxies=("10.0.0.0/8",)):
         "rules": [
             {"match": {"prefix": "/ak/"}, "requires": {"provider_name": "akamai"}},
             {"match": {"prefix": "/g/"}, "requires": {"provider_name": "gurl"}},
+            {"match": {"prefix": "/cf/u/"}, "requires": {"provider_name": "cfurl"}},
+            {"match": {"prefix": "/cf/"}, "requires": {"provider_name": "cfcookie"}},
             {"match": {"prefix": "/app/"}, "requires": {"requires_any": [
                 {"provider_name": "session"}, {"provider_name": "idp"}]}},
             {"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}},
@@ -73,7 +81,8 @@ def policy(trusted_proxies=("10.0.0.0/8",)):
 
 
 # Headers the policy sets or consumes: checked on every allow (None: must not reach the upstream).
-OUTPUTS = ("x-user", "x-token-data", "x-token-ip", "x-key-name", "x-session-user")
+OUTPUTS = ("x-user", "x-token-data", "x-token-ip", "x-key-name", "x-session-user", "x-cf-key", "x-cf-resource",
+           "x-cf-ip")
 
 
 @dataclass
@@ -99,6 +108,11 @@ def xff(addr):
     return [("x-forwarded-for", addr)]
 
 
+def cf_cookies(pairs):
+    """CloudFront's cookies in one Cookie header."""
+    return [("cookie", "; ".join(f"{n}={v}" for n, v in pairs))]
+
+
 def session(cip=CLIENT, **kw):
     return cookie(SESSION_COOKIE, SECRETS.session_cookie(SESSION_ISS, "app", cip=cip, **kw))
 
@@ -111,6 +125,19 @@ def _rows():
     prefixed = s.google_url_prefix(f"{ORIGIN}/g/videos/seg-1.ts", f"{ORIGIN}/g/videos/")
     outside = s.google_url_prefix(f"{ORIGIN}/g/private/seg-1.ts", f"{ORIGIN}/g/videos/")
     bearer = [("authorization", f"Bearer {KEYS.token()}")]
+    rsa_id, ec_id = s.cloudfront["rsa"].id, s.cloudfront["ecdsa"].id
+    cf_canned = target_of(s.cloudfront_url(f"{ORIGIN}/cf/u/v/a.mp4?quality=hd"), ORIGIN)
+    cf_custom = target_of(s.cloudfront_url(f"{ORIGIN}/cf/u/videos/a.ts", key="ecdsa", sha256=True,
+                                           policy=cloudfront_policy(f"{ORIGIN}/cf/u/videos/*", start=t - 5)), ORIGIN)
+    cf_url_elsewhere = target_of(s.cloudfront_url(f"{ORIGIN}/cf/u/v/a.mp4", policy=cloudfront_policy(
+        f"{ORIGIN}/cf/u/*", ip="198.51.100.0/24")), ORIGIN)
+    wild = f"{ORIGIN}/cf/*"
+    here = s.cloudfront_cookies(wild, ip=f"{CLIENT}/32")
+    here_ec = s.cloudfront_cookies(wild, ip=f"{CLIENT}/32", key="ecdsa", sha256=True)
+    cf_videos = s.cloudfront_cookies(f"{ORIGIN}/cf/videos/*")
+    there = s.cloudfront_cookies(wild, ip="198.51.100.0/24")
+    other_policy = dict(s.cloudfront_cookies(f"{ORIGIN}/*", ip=f"{CLIENT}/32"))["CloudFront-Policy"]
+    cf_tampered = [(n, other_policy if n == "CloudFront-Policy" else v) for n, v in here]
     return [
         # ---- Akamai EdgeAuth token in the __token__ cookie ---------------------------------
         Row("akamai: valid, spoofed output header replaced", "/ak/a.ts",
@@ -170,6 +197,69 @@ def _rows():
         Row("google: dot-dot resolved first, so the signed resource is what is served",
             target_of(signed, ORIGIN).replace("/g/v/", "/g/x/../v/"), [], 200,
             up={"x-key-name": "edge-key"}, path=target_of(signed, ORIGIN)),
+        # ---- AWS CloudFront signed URLs (botocore; judged against public_origin + the raw target) --
+        Row("cloudfront url: canned, RSA SHA-1", cf_canned, [], 200, up={"x-cf-key": rsa_id}),
+        Row("cloudfront url: canned, ECDSA P-256 SHA-256",
+            target_of(s.cloudfront_url(f"{ORIGIN}/cf/u/v/a.mp4", key="ecdsa", sha256=True), ORIGIN), [], 200,
+            up={"x-cf-key": ec_id}),
+        Row("cloudfront url: custom policy, wildcard resource", cf_custom, [], 200, up={"x-cf-key": ec_id}),
+        Row("cloudfront url: custom policy, another path under the wildcard", cf_custom.replace("a.ts", "hd/b.ts"),
+            [], 200, up={"x-cf-key": ec_id}),
+        Row("cloudfront url: tampered path", cf_canned.replace("a.mp4", "b.mp4"), [], 403, "signature_invalid"),
+        Row("cloudfront url: tampered query", cf_canned.replace("quality=hd", "quality=4k"), [], 403,
+            "signature_invalid"),
+        Row("cloudfront url: tampered Expires", cf_canned.replace("Expires=", "Expires=1"), [], 403,
+            "signature_invalid"),
+        Row("cloudfront url: SHA-256 requested of a SHA-1 signature", cf_canned + "&Hash-Algorithm=SHA256", [], 403,
+            "signature_invalid"),
+        Row("cloudfront url: signed by another key", target_of(s.cloudfront_url(
+            f"{ORIGIN}/cf/u/v/a.mp4", private=s.cloudfront["ecdsa"].private, key_pair_id=rsa_id), ORIGIN), [], 403,
+            "signature_invalid"),
+        Row("cloudfront url: expired", target_of(s.cloudfront_url(f"{ORIGIN}/cf/u/v/a.mp4", expires=t - 1), ORIGIN),
+            [], 403, "cookie_expired"),
+        Row("cloudfront url: unknown key pair id", target_of(s.cloudfront_url(f"{ORIGIN}/cf/u/v/a.mp4",
+                                                                            key_pair_id="KUNKNOWNKEY0001"), ORIGIN),
+            [], 403, "key_not_found"),
+        Row("cloudfront url: signed for another origin", target_of(s.cloudfront_url("http://127.0.0.1/cf/u/v/a.mp4"),
+                                                                   "http://127.0.0.1"), [], 403, "signature_invalid"),
+        Row("cloudfront url: custom policy, path outside the resource", cf_custom.replace("/videos/", "/private/"), [],
+            403, "cookie_scope_mismatch"),
+        Row("cloudfront url: IP-bound to another block, spoofed X-Forwarded-For from an untrusted peer",
+            cf_url_elsewhere, xff("198.51.100.7"), 403, "cookie_ip_mismatch"),
+        Row("cloudfront url: a parameter after the signature", cf_canned + "&x=1", [], 403, "cookie_malformed"),
+        Row("cloudfront url: missing", "/cf/u/v/a.mp4", [], 403, "cookie_missing"),
+        # ---- AWS CloudFront signed cookies (CloudFront-Policy/-Signature/-Key-Pair-Id: one credential)
+        Row("cloudfront cookies: custom policy, wildcard resource, IP 127.0.0.1/32", "/cf/a/b.ts", cf_cookies(here),
+            200, up={"x-cf-resource": wild, "x-cf-ip": f"{CLIENT}/32"}),
+        Row("cloudfront cookies: the same, ECDSA P-256 SHA-256", "/cf/c.ts", cf_cookies(here_ec), 200,
+            up={"x-cf-resource": wild, "x-cf-ip": f"{CLIENT}/32"}),
+        Row("cloudfront cookies: among other cookies, spoofed output header replaced", "/cf/a/b.ts",
+            [("cookie", f"theme=dark; {cf_cookies(here)[0][1]}; lang=en"), ("x-cf-ip", "0.0.0.0/0")], 200,
+            up={"x-cf-resource": wild, "x-cf-ip": f"{CLIENT}/32"}),
+        Row("cloudfront cookies: canned, for one URL", "/cf/v/a.mp4",
+            cf_cookies(s.cloudfront_cookies(None, url=f"{ORIGIN}/cf/v/a.mp4")), 200),
+        Row("cloudfront cookies: canned, another URL", "/cf/v/b.mp4",
+            cf_cookies(s.cloudfront_cookies(None, url=f"{ORIGIN}/cf/v/a.mp4")), 403, "signature_invalid"),
+        Row("cloudfront cookies: tampered policy", "/cf/a/b.ts", cf_cookies(cf_tampered), 403, "signature_invalid"),
+        Row("cloudfront cookies: expired", "/cf/a/b.ts", cf_cookies(s.cloudfront_cookies(wild, expires=t - 60)), 403,
+            "cookie_expired"),
+        Row("cloudfront cookies: not yet valid", "/cf/a/b.ts",
+            cf_cookies(s.cloudfront_cookies(wild, start=t + 300)), 403, "cookie_not_yet_valid"),
+        Row("cloudfront cookies: outside the resource", "/cf/music/x.mp3", cf_cookies(cf_videos), 403,
+            "cookie_scope_mismatch"),
+        Row("cloudfront cookies: unknown key pair id", "/cf/a/b.ts",
+            cf_cookies(s.cloudfront_cookies(wild, key_pair_id="KUNKNOWNKEY0001")), 403, "key_not_found"),
+        Row("cloudfront cookies: IP-bound to another block", "/cf/a/b.ts", cf_cookies(there), 403, "cookie_ip_mismatch"),
+        Row("cloudfront cookies: IP-bound to another block, spoofed X-Forwarded-For from an untrusted peer",
+            "/cf/a/b.ts", cf_cookies(there) + xff(ELSEWHERE), 403, "cookie_ip_mismatch"),
+        Row("cloudfront cookies: IP-bound to another block, spoofed Forwarded", "/cf/a/b.ts",
+            cf_cookies(there) + [("forwarded", f"for={ELSEWHERE}")], 403, "cookie_ip_mismatch"),
+        Row("cloudfront cookies: tossing, a second CloudFront-Key-Pair-Id", "/cf/a/b.ts",
+            [("cookie", f"{cf_cookies(here)[0][1]}; CloudFront-Key-Pair-Id={ec_id}")], 400, "token_ambiguous"),
+        Row("cloudfront cookies: tossing, a second set in a second Cookie header", "/cf/a/b.ts",
+            cf_cookies(here) + cf_cookies(here_ec), 400, "token_ambiguous"),
+        Row("cloudfront cookies: one missing", "/cf/a/b.ts", cf_cookies(here[:2]), 403, "cookie_malformed"),
+        Row("cloudfront cookies: missing", "/cf/a/b.ts", [], 403, "cookie_missing"),
         # ---- edgeward session cookies, bound to the client (route: session or IdP token) ---------
         Row("session: valid, bound to this client", "/app/a", session(), 200, up={"x-session-user": "alice"}),
         Row("session: bound to another client", "/app/a", session(cip=ELSEWHERE), 401, "cookie_ip_mismatch"),
@@ -290,6 +380,11 @@ def test_behind_a_trusted_proxy_forwarded_headers_name_the_client(behind_proxy):
             bound + xff(ELSEWHERE) + [("forwarded", "for=203.0.113.66")], 403, "cookie_ip_mismatch"),
         Row("a token bound to the proxy is not the forwarded client's", "/ak/a.ts",
             token(s.akamai("/ak/*", ip=CLIENT)) + xff(ELSEWHERE), 403, "cookie_ip_mismatch"),
+        Row("cloudfront cookies bound to the forwarded client", "/cf/a.ts",
+            cf_cookies(s.cloudfront_cookies(f"{ORIGIN}/cf/*", ip=ELSEWHERE)) + xff(ELSEWHERE), 200,
+            up={"x-cf-resource": f"{ORIGIN}/cf/*", "x-cf-ip": f"{ELSEWHERE}/32"}),
+        Row("cloudfront cookies bound to the forwarded client, sent directly", "/cf/a.ts",
+            cf_cookies(s.cloudfront_cookies(f"{ORIGIN}/cf/*", ip=ELSEWHERE)), 403, "cookie_ip_mismatch"),
         Row("session bound to the forwarded client", "/app/a", session(cip=ELSEWHERE) + xff(ELSEWHERE), 200,
             up={"x-session-user": "alice"}),
         Row("session bound to the forwarded client, sent directly", "/app/a", session(cip=ELSEWHERE), 401,
