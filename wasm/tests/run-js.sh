@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd ../.. && pwd)
-if [ ! -d node_modules/jose ] || [ ! -d node_modules/akamai-edgeauth ] || [ ! -x node_modules/.bin/workerd ] || [ ! -x node_modules/.bin/tsc ]; then
+if [ ! -d node_modules/jose ] || [ ! -d node_modules/akamai-edgeauth ] || [ ! -d node_modules/@aws-sdk/cloudfront-signer ] || [ ! -x node_modules/.bin/workerd ] || [ ! -x node_modules/.bin/tsc ]; then
   npm ci --no-audit --no-fund --silent
 fi
 tarball=$(ls "$root"/wasm/edgeward-*.tgz)

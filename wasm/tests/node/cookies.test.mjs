@@ -1,19 +1,19 @@
 // The packed npm package in Node: signed cookies, signed URLs and session cookies through
 // check() with `clientAddress`, and mintSession() round trips. Credentials come from signers
 // that are not edgeward's (helpers.mjs: Akamai's `akamai-edgeauth`, Google's published
-// signed-URL algorithm, jose), with keys drawn for this run.
+// signed-URL algorithm, AWS's `@aws-sdk/cloudfront-signer`, jose), with keys drawn for this run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as jose from 'jose';
 import { Edgeward, EdgewardError } from 'edgeward';
 import {
-  ORIGIN, SESSION_COOKIE, SESSION_ISS, SESSION_TYP, akamaiToken, bearer, cookiePolicy, cookieSecrets,
-  googleSignedUrl, jwks, makeKeys, now, req, sessionCookie, token,
+  ORIGIN, SESSION_COOKIE, SESSION_ISS, SESSION_TYP, akamaiToken, bearer, cloudfrontCookies, cloudfrontPolicy,
+  cloudfrontUrl, cookiePolicy, cookieSecrets, googleSignedUrl, jwks, makeKeys, now, req, sessionCookie, token,
 } from './helpers.mjs';
 
 const KEYS = await makeKeys(['ES256']);
 const S = cookieSecrets();
-const ew = Edgeward.fromPolicy(cookiePolicy(jwks(KEYS)), { env: S.env });
+const ew = Edgeward.fromPolicy(cookiePolicy(jwks(KEYS), { cloudfront: S.cloudfront }), { env: S.env });
 const CLIENT = '203.0.113.5';
 const ELSEWHERE = '198.51.100.7';
 
@@ -116,6 +116,93 @@ test('Google signed URL: judged against public_origin and the target, never the 
   await denied(await ew.check(req(googleSignedUrl(S, `${ORIGIN}/g/v/a.mp4`, { keyName: 'nope' }).slice(ORIGIN.length))),
     403, 'key_not_found');
   await denied(await ew.check(req('/g/v/a.mp4')), 403, 'cookie_missing');
+});
+
+test('CloudFront signed URL (AWS\'s signer): canned and custom, RSA and ECDSA; every way to fail', async () => {
+  const t = now();
+  const at = (url) => url.slice(ORIGIN.length);
+  const canned = at(cloudfrontUrl(S, `${ORIGIN}/cf/u/v/a.mp4?quality=hd`));
+  const d = await ew.check(req(canned), { clientAddress: CLIENT });
+  assert.deepEqual([d.allow, d.provider], [true, 'cfurl'], JSON.stringify(d));
+  assert.equal(upstream(d, req(canned)).get('x-cf-key'), S.cloudfront.rsa.id);
+  assert.deepEqual([d.claims.scheme, d.claims.kid, d.claims.resource, d.claims.ip], ['cloudfront', S.cloudfront.rsa.id,
+    undefined, undefined]);
+  assert.ok(d.claims.exp > t, 'exp is the canned Expires');
+  const ecdsa = await ew.check(req(at(cloudfrontUrl(S, `${ORIGIN}/cf/u/v/a.mp4`, { key: 'ecdsa', algorithm: 'SHA256' }))));
+  assert.deepEqual([ecdsa.allow, ecdsa.claims.kid], [true, S.cloudfront.ecdsa.id], JSON.stringify(ecdsa));
+  // A custom policy with a wildcard resource (here given to the signer), and one the signer builds.
+  const custom = at(cloudfrontUrl(S, `${ORIGIN}/cf/u/videos/a.ts`, { key: 'ecdsa',
+    policy: cloudfrontPolicy(`${ORIGIN}/cf/u/videos/*`, { start: t - 5 }) }));
+  const c = await ew.check(req(custom.replace('a.ts', 'hd/b.ts')));
+  assert.equal(c.allow, true, JSON.stringify(c));
+  assert.deepEqual([c.claims.resource, c.claims.nbf], [`${ORIGIN}/cf/u/videos/*`, t - 5]);
+  await denied(await ew.check(req(custom.replace('/videos/', '/private/'))), 403, 'cookie_scope_mismatch');
+  await denied(await ew.check(req(canned.replace('a.mp4', 'b.mp4'))), 403, 'signature_invalid');
+  await denied(await ew.check(req(canned.replace('quality=hd', 'quality=4k'))), 403, 'signature_invalid');
+  await denied(await ew.check(req(`${canned}&Hash-Algorithm=SHA256`)), 403, 'signature_invalid');
+  await denied(await ew.check(req(at(cloudfrontUrl(S, `${ORIGIN}/cf/u/v/a.mp4`,
+    { keyPairId: S.cloudfront.rsa.id, privateKey: S.cloudfront.ecdsa.privateKey })))), 403, 'signature_invalid');
+  const elsewhere = cloudfrontUrl(S, 'http://edge.test/cf/u/v/a.mp4');
+  await denied(await ew.check(req(elsewhere.slice('http://edge.test'.length))), 403, 'signature_invalid');
+  await denied(await ew.check(req(at(cloudfrontUrl(S, `${ORIGIN}/cf/u/v/a.mp4`, { expires: t - 1 })))), 403, 'cookie_expired');
+  await denied(await ew.check(req(at(cloudfrontUrl(S, `${ORIGIN}/cf/u/v/a.mp4`, { keyPairId: 'KUNKNOWNKEY0001' })))),
+    403, 'key_not_found');
+  await denied(await ew.check(req(at(cloudfrontUrl(S, `${ORIGIN}/cf/u/v/a.mp4`, { start: t + 300 })))), 403,
+    'cookie_not_yet_valid');
+  // Bound to another block: the spoofed X-Forwarded-For of an untrusted client changes nothing.
+  const bound = at(cloudfrontUrl(S, `${ORIGIN}/cf/u/v/a.mp4`, { ipAddress: '198.51.100.0/24' }));
+  assert.equal((await ew.check(req(bound), { clientAddress: ELSEWHERE })).allow, true);
+  await denied(await ew.check(req(bound, { 'x-forwarded-for': ELSEWHERE }), { clientAddress: CLIENT }), 403,
+    'cookie_ip_mismatch');
+  assert.equal((await ew.check(req(bound, { 'x-forwarded-for': ELSEWHERE }), { clientAddress: '10.1.2.3' })).allow, true,
+    'from a trusted proxy the forwarded client counts');
+  await denied(await ew.check(req(`${canned}&x=1`)), 403, 'cookie_malformed');
+  await denied(await ew.check(req('/cf/u/v/a.mp4')), 403, 'cookie_missing');
+});
+
+test('CloudFront signed cookies (AWS\'s signer): one credential of up to five cookies', async () => {
+  const t = now();
+  const wild = `${ORIGIN}/cf/*`;
+  const here = cloudfrontCookies(S, wild, { ip: `${CLIENT}/32` });
+  const run = (path, value, extra = {}, clientAddress = CLIENT) =>
+    ew.check(req(path, { ...(value === undefined ? {} : { cookie: value }), ...extra }), { clientAddress });
+  const incoming = req('/cf/a/b.ts', { cookie: `theme=dark; ${here}`, 'x-cf-ip': '0.0.0.0/0' });
+  const d = await ew.check(incoming, { clientAddress: `${CLIENT}:40000` });
+  assert.deepEqual([d.allow, d.provider], [true, 'cfcookie'], JSON.stringify(d));
+  assert.deepEqual([d.claims.scheme, d.claims.kid, d.claims.resource, d.claims.ip],
+    ['cloudfront', S.cloudfront.rsa.id, wild, `${CLIENT}/32`]);
+  const h = upstream(d, incoming);
+  assert.deepEqual([h.get('x-cf-resource'), h.get('x-cf-ip')], [wild, `${CLIENT}/32`], 'the spoofed output is replaced');
+  const ec = cloudfrontCookies(S, wild, { ip: `${CLIENT}/32`, key: 'ecdsa', algorithm: 'SHA256' });
+  assert.equal((await run('/cf/c.ts', ec)).allow, true);
+  const canned = cloudfrontCookies(S, null, { url: `${ORIGIN}/cf/v/a.mp4` });
+  assert.equal((await run('/cf/v/a.mp4', canned)).allow, true);
+  await denied(await run('/cf/v/b.mp4', canned), 403, 'signature_invalid');
+  // Tampered: another policy with this signature.
+  const other = /CloudFront-Policy=([^;]*)/.exec(cloudfrontCookies(S, `${ORIGIN}/*`, { ip: `${CLIENT}/32` }))[1];
+  await denied(await run('/cf/a/b.ts', here.replace(/CloudFront-Policy=[^;]*/, `CloudFront-Policy=${other}`)), 403,
+    'signature_invalid');
+  await denied(await run('/cf/a/b.ts', cloudfrontCookies(S, wild, { expires: t - 60 })), 403, 'cookie_expired');
+  await denied(await run('/cf/a/b.ts', cloudfrontCookies(S, wild, { start: t + 300 })), 403, 'cookie_not_yet_valid');
+  await denied(await run('/cf/music/x.mp3', cloudfrontCookies(S, `${ORIGIN}/cf/videos/*`)), 403, 'cookie_scope_mismatch');
+  await denied(await run('/cf/a/b.ts', cloudfrontCookies(S, wild, { keyPairId: 'KUNKNOWNKEY0001' })), 403, 'key_not_found');
+  const there = cloudfrontCookies(S, wild, { ip: '198.51.100.0/24' });
+  await denied(await run('/cf/a/b.ts', there), 403, 'cookie_ip_mismatch');
+  await denied(await run('/cf/a/b.ts', there, { 'x-forwarded-for': ELSEWHERE }), 403, 'cookie_ip_mismatch');
+  await denied(await run('/cf/a/b.ts', there, { forwarded: `for=${ELSEWHERE}` }), 403, 'cookie_ip_mismatch');
+  assert.equal((await run('/cf/a/b.ts', there, { 'x-forwarded-for': ELSEWHERE }, '10.1.2.3')).allow, true);
+  // Tossing: one of the cookies twice, in one Cookie field or a second one.
+  const tossed = await run('/cf/a/b.ts', `${here}; CloudFront-Key-Pair-Id=${S.cloudfront.ecdsa.id}`);
+  assert.deepEqual([tossed.status, tossed.reason], [400, 'token_ambiguous']);
+  assert.equal(tossed.toResponse().headers.get('www-authenticate'), null);
+  const hs = new Headers();
+  hs.append('cookie', here);
+  hs.append('cookie', ec);
+  const two = await ew.check(new Request('http://edge.test/cf/a/b.ts', { headers: hs }), { clientAddress: CLIENT });
+  assert.deepEqual([two.status, two.reason], [400, 'token_ambiguous']);
+  await denied(await run('/cf/a/b.ts', here.split('; ').filter((c) => !c.startsWith('CloudFront-Signature=')).join('; ')),
+    403, 'cookie_malformed');
+  await denied(await run('/cf/a/b.ts', undefined), 403, 'cookie_missing');
 });
 
 test('mintSession: from an IdP token check() accepted, verified by jose, then one HMAC per request', async () => {

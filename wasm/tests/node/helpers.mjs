@@ -1,6 +1,6 @@
 // Keys and tokens for the package tests, made with jose (an independent JOSE implementation)
 // at run time. Nothing secret is stored in the repository.
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import * as jose from 'jose';
 
@@ -101,10 +101,14 @@ export function json(res, status, body, delayMs = 0) {
 // Akamai: Akamai's Node signer `akamai-edgeauth` (npm). Google Cloud CDN: the algorithm on
 // Google's "Using signed URLs" page (https://cloud.google.com/cdn/docs/using-signed-urls:
 // HMAC-SHA1 over the URL with Expires and KeyName appended, base64url with padding; there is
-// no Google signing package). Session cookies: jose, as edgeward mints them (HS256, typ
+// no Google signing package). AWS CloudFront: AWS's npm signer `@aws-sdk/cloudfront-signer`
+// (getSignedUrl, getSignedCookies; RSA 2048 and ECDSA P-256 key pairs from node:crypto, drawn per
+// run, only the public halves in the policy). Session cookies: jose, as edgeward mints them (HS256, typ
 // "edgeward-session+jwt", kid; iss, aud, sub, iat, exp, cip). Keys are drawn per run.
 
-const EdgeAuth = createRequire(import.meta.url)('akamai-edgeauth');
+const require = createRequire(import.meta.url);
+const EdgeAuth = require('akamai-edgeauth');
+const { getSignedUrl, getSignedCookies } = require('@aws-sdk/cloudfront-signer');
 
 export const ORIGIN = 'https://cdn.example.com';
 export const SESSION_ISS = 'https://edge.test/session';
@@ -118,10 +122,19 @@ export function cookieSecrets() {
   const akamaiHex = randomBytes(32).toString('hex');
   const google = padded(randomBytes(16).toString('base64url')); // as Google's key files
   const session = randomBytes(32);
+  const cf = (id, type) => {
+    const k = type === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 })
+      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    return { id, privateKey: k.privateKey.export({ type: 'pkcs8', format: 'pem' }),
+      publicPem: k.publicKey.export({ type: 'spki', format: 'pem' }) };
+  };
   return {
     akamaiHex,
     google,
     session,
+    // CloudFront key pairs: public keys go inline into the policy, nothing into the environment.
+    cloudfront: { rsa: cf('KRSATESTKEY0001', 'rsa'), ecdsa: cf('KECTESTKEY00001', 'ec') },
     env: {
       EDGEWARD_AKAMAI_KEY: akamaiHex,
       EDGEWARD_GOOGLE_KEY: google,
@@ -131,8 +144,21 @@ export function cookieSecrets() {
 }
 
 /** The cookie providers: an Akamai signed cookie (`__token__`), a Google signed URL, a session
- * cookie bound to the client (route /app/ takes it or an IdP token), and `idp` for the rest. */
-export function cookiePolicy(idpJwks, { trustedProxies = ['10.0.0.0/8'] } = {}) {
+ * cookie bound to the client (route /app/ takes it or an IdP token), and `idp` for the rest;
+ * with `cloudfront` (cookieSecrets().cloudfront) also a CloudFront signed URL (/cf/u/) and
+ * CloudFront signed cookies (/cf/). */
+export function cookiePolicy(idpJwks, { trustedProxies = ['10.0.0.0/8'], cloudfront = null } = {}) {
+  const cfKeys = cloudfront && Object.values(cloudfront).map((k) => ({ name: k.id, public_key_pem: k.publicPem }));
+  const cfProviders = cloudfront ? {
+    cfurl: { kind: 'signed_url', signed: { scheme: 'cloudfront', keys: cfKeys },
+      claim_to_headers: [{ header_name: 'x-cf-key', claim: 'kid' }] },
+    cfcookie: { kind: 'signed_cookie', signed: { scheme: 'cloudfront', keys: cfKeys },
+      claim_to_headers: [{ header_name: 'x-cf-resource', claim: 'resource' }, { header_name: 'x-cf-ip', claim: 'ip' }] },
+  } : {};
+  const cfRules = cloudfront ? [
+    { match: { prefix: '/cf/u/' }, requires: { provider_name: 'cfurl' } },
+    { match: { prefix: '/cf/' }, requires: { provider_name: 'cfcookie' } },
+  ] : [];
   return {
     version: 1,
     realm: 'api',
@@ -151,10 +177,12 @@ export function cookiePolicy(idpJwks, { trustedProxies = ['10.0.0.0/8'] } = {}) 
         secrets_from_env: [{ env: 'EDGEWARD_SESSION_KEY', alg: 'HS256', kid: 's1' }],
         session: { lifetime_seconds: 600, bind_client_ip: true, claims: ['scope'], same_site: 'strict' },
         claim_to_headers: [{ header_name: 'x-session-user', claim: 'sub' }, { header_name: 'x-session-scope', claim: 'scope' }] },
+      ...cfProviders,
     },
     rules: [
       { match: { prefix: '/ak/' }, requires: { provider_name: 'akamai' } },
       { match: { prefix: '/g/' }, requires: { provider_name: 'gurl' } },
+      ...cfRules,
       { match: { prefix: '/app/' }, requires: { requires_any: [{ provider_name: 'session' }, { provider_name: 'idp' }] } },
       { match: { prefix: '/' }, requires: { provider_name: 'idp' } },
     ],
@@ -173,6 +201,37 @@ export function googleSignedUrl(secrets, url, { keyName = 'edge-key', expires } 
   const toSign = `${url}${url.includes('?') ? '&' : '?'}Expires=${expires ?? now() + 3600}&KeyName=${keyName}`;
   const sig = createHmac('sha1', Buffer.from(secrets.google, 'base64url')).update(toSign).digest('base64url');
   return `${toSign}&Signature=${padded(sig)}`;
+}
+
+/** A CloudFront signed URL from AWS's signer: canned (`Expires`) unless `policy`, `ipAddress` or
+ * `dateGreaterThan` (unix seconds) is given; `algorithm: 'SHA256'` for SHA-256, `keyPairId` to
+ * name another key pair id, `privateKey` to sign with another key. */
+export function cloudfrontUrl(secrets, url, { key = 'rsa', algorithm, expires, policy, ipAddress, start, keyPairId,
+  privateKey } = {}) {
+  const k = secrets.cloudfront[key];
+  const o = { url, keyPairId: keyPairId ?? k.id, privateKey: privateKey ?? k.privateKey, algorithm };
+  if (policy) return getSignedUrl({ ...o, policy });
+  return getSignedUrl({ ...o, dateLessThan: new Date((expires ?? now() + 3600) * 1000),
+    ...(ipAddress ? { ipAddress } : {}), ...(start === undefined ? {} : { dateGreaterThan: new Date(start * 1000) }) });
+}
+
+/** A custom policy document (the JSON CloudFront defines) for `resource` (wildcards allowed). */
+export function cloudfrontPolicy(resource, { expires, ip, start } = {}) {
+  const condition = { DateLessThan: { 'AWS:EpochTime': expires ?? now() + 3600 } };
+  if (ip) condition.IpAddress = { 'AWS:SourceIp': ip };
+  if (start !== undefined) condition.DateGreaterThan = { 'AWS:EpochTime': start };
+  return JSON.stringify({ Statement: [{ Resource: resource, Condition: condition }] });
+}
+
+/** CloudFront signed cookies from AWS's signer, as one Cookie header value: custom policy for
+ * `resource` (see cloudfrontPolicy), or canned for `url` when `resource` is null. */
+export function cloudfrontCookies(secrets, resource, { url, key = 'rsa', algorithm, keyPairId, privateKey, ...p } = {}) {
+  const k = secrets.cloudfront[key];
+  const o = { keyPairId: keyPairId ?? k.id, privateKey: privateKey ?? k.privateKey, algorithm };
+  const m = resource === null
+    ? getSignedCookies({ ...o, url, dateLessThan: new Date((p.expires ?? now() + 3600) * 1000) })
+    : getSignedCookies({ ...o, policy: cloudfrontPolicy(resource, p) });
+  return Object.entries(m).map(([n, v]) => `${n}=${v}`).join('; ');
 }
 
 /** A session cookie's value as edgeward mints them, signed by jose. */

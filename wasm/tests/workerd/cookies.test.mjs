@@ -13,8 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import {
-  ORIGIN, SESSION_COOKIE, akamaiToken, cookiePolicy, cookieSecrets, googleSignedUrl, jwks, makeKeys, now,
-  sessionCookie,
+  ORIGIN, SESSION_COOKIE, akamaiToken, cloudfrontCookies, cloudfrontPolicy, cloudfrontUrl, cookiePolicy, cookieSecrets,
+  googleSignedUrl, jwks, makeKeys, now, sessionCookie,
 } from '../node/helpers.mjs';
 import { startWorkerd } from './launch.mjs';
 
@@ -74,7 +74,7 @@ after(async () => {
 });
 
 async function worker(opts = {}) {
-  const w = await startWorkerd({ policy: cookiePolicy(jwks(KEYS)), origin: `http://127.0.0.1:${origin.port}`,
+  const w = await startWorkerd({ policy: cookiePolicy(jwks(KEYS), { cloudfront: S.cloudfront }), origin: `http://127.0.0.1:${origin.port}`,
     vars: S.env, ...opts });
   started.push(w);
   return w;
@@ -131,6 +131,42 @@ describe('behind Cloudflare (request.cf present, CF-Connecting-IP set by the edg
     await denied(await request(wd.url, target.replace('quality=hd', 'quality=4k')), 403, 'signature_invalid');
   });
 
+  test('CloudFront signed URL and signed cookies (AWS\'s signer): valid, tampered, expired, outside, IP-bound, tossed', async () => {
+    const t = now();
+    const url = cloudfrontUrl(S, `${ORIGIN}/cf/u/v/a.mp4?quality=hd`, { key: 'ecdsa', algorithm: 'SHA256' }).slice(ORIGIN.length);
+    const u = await request(wd.url, url);
+    assert.equal(u.status, 200, u.body);
+    assert.equal(JSON.parse(u.body).path, url);
+    assert.deepEqual(got(u, 'x-cf-key'), [S.cloudfront.ecdsa.id]);
+    await denied(await request(wd.url, url.replace('quality=hd', 'quality=4k')), 403, 'signature_invalid');
+    await denied(await request(wd.url, cloudfrontUrl(S, `${ORIGIN}/cf/u/v/a.mp4`, { expires: t - 1 }).slice(ORIGIN.length)),
+      403, 'cookie_expired');
+    const bound = cloudfrontUrl(S, `${ORIGIN}/cf/u/v/a.mp4`,
+      { policy: cloudfrontPolicy(`${ORIGIN}/cf/u/*`, { ip: '198.51.100.0/24' }) }).slice(ORIGIN.length);
+    await denied(await request(wd.url, bound, xff(ELSEWHERE)), 403, 'cookie_ip_mismatch');
+
+    const wild = `${ORIGIN}/cf/*`;
+    const here = [['cookie', cloudfrontCookies(S, wild, { ip: `${CLIENT}/32` })]];
+    const c = await request(wd.url, '/cf/a/b.ts', here);
+    assert.equal(c.status, 200, c.body);
+    assert.deepEqual([got(c, 'x-cf-resource'), got(c, 'x-cf-ip')], [[wild], [`${CLIENT}/32`]]);
+    await denied(await request(wd.url, '/cf/a/b.ts', [['cookie', cloudfrontCookies(S, wild, { expires: t - 60 })]]), 403,
+      'cookie_expired');
+    await denied(await request(wd.url, '/cf/music/x.mp3', [['cookie', cloudfrontCookies(S, `${ORIGIN}/cf/videos/*`)]]), 403,
+      'cookie_scope_mismatch');
+    const other = /CloudFront-Policy=([^;]*)/.exec(cloudfrontCookies(S, `${ORIGIN}/*`, { ip: `${CLIENT}/32` }))[1];
+    await denied(await request(wd.url, '/cf/a/b.ts',
+      [['cookie', here[0][1].replace(/CloudFront-Policy=[^;]*/, `CloudFront-Policy=${other}`)]]), 403, 'signature_invalid');
+    const there = [['cookie', cloudfrontCookies(S, wild, { ip: '198.51.100.0/24' })]];
+    await denied(await request(wd.url, '/cf/a/b.ts', there), 403, 'cookie_ip_mismatch');
+    await denied(await request(wd.url, '/cf/a/b.ts', [...there, ...xff(ELSEWHERE), ['cf-connecting-ip', ELSEWHERE]]), 403,
+      'cookie_ip_mismatch');
+    const tossed = await request(wd.url, '/cf/a/b.ts', [...here, ['cookie', `CloudFront-Key-Pair-Id=${S.cloudfront.ecdsa.id}`]]);
+    assert.deepEqual([tossed.status, tossed.body], [400, 'token_ambiguous']);
+    assert.equal(tossed.headers['www-authenticate'], undefined);
+    await denied(await request(wd.url, '/cf/a/b.ts'), 403, 'cookie_missing');
+  });
+
   test('session cookie bound to the client: accepted here, 401 for another or with a spoofed X-Forwarded-For', async () => {
     const r = await request(wd.url, '/app/a', await session({ cip: CLIENT }));
     assert.equal(r.status, 200, r.body);
@@ -152,5 +188,14 @@ describe('self-hosted workerd (request.cf.clientIp is the TCP peer)', () => {
     const mine = await request(wd.url, '/ak/a.ts', [...token(akamaiToken(S, '/ak/*', { ip: CLIENT })), ['cf-connecting-ip', ELSEWHERE]]);
     assert.equal(mine.status, 200, mine.body);
     assert.deepEqual(got(mine, 'x-token-ip'), [CLIENT]);
+  });
+
+  test('CloudFront cookies bound to the peer: accepted; bound elsewhere, a spoofed X-Forwarded-For changes nothing', async () => {
+    const wild = `${ORIGIN}/cf/*`;
+    const mine = await request(wd.url, '/cf/a.ts', [['cookie', cloudfrontCookies(S, wild, { ip: `${CLIENT}/32` })]]);
+    assert.equal(mine.status, 200, mine.body);
+    const theirs = [['cookie', cloudfrontCookies(S, wild, { ip: `${ELSEWHERE}/32` })]];
+    await denied(await request(wd.url, '/cf/a.ts', [...theirs, ...xff(ELSEWHERE)]), 403, 'cookie_ip_mismatch');
+    await denied(await request(wd.url, '/cf/a.ts', [...theirs, ['cf-connecting-ip', ELSEWHERE]]), 403, 'cookie_ip_mismatch');
   });
 });
