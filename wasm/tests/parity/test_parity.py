@@ -277,8 +277,8 @@ def compare(envoy, worker, case):
 
 # ---- signed cookies, signed URLs, session cookies ------------------------------------------------
 #
-# envoy/tests/test_cookies.py's table (Akamai signed cookie, Google signed URL, session cookies,
-# from independent signers; spoofed X-Forwarded-For / Forwarded / CF-Connecting-IP from an
+# envoy/tests/test_cookies.py's table (Akamai signed cookie, Google signed URL, CloudFront signed
+# URL and signed cookies, session cookies, from independent signers; spoofed X-Forwarded-For / Forwarded / CF-Connecting-IP from an
 # untrusted peer), sent to both hosts with its policy. Both judge the client by the TCP peer
 # (127.0.0.1): Envoy's `source.address` (use_remote_address); the worker's
 # `request.cf.clientIp`, which self-hosted workerd fills in, or, with Cloudflare's edge modelled
@@ -323,6 +323,11 @@ def test_the_table_covers_every_reason_the_hosts_can_produce():
     cookie_reasons = {"cookie_missing", "cookie_malformed", "cookie_expired", "cookie_not_yet_valid",
                       "cookie_scope_mismatch", "cookie_ip_mismatch"}
     assert cookie_reasons <= {c.reason for c in COOKIE_CASES}
+    # ... and every scheme answers them: CloudFront (URL and cookies) included, tossing too.
+    cloudfront = [c for c in COOKIE_CASES if c.name.startswith("cloudfront")]
+    assert cookie_reasons | {"signature_invalid", "key_not_found", "token_ambiguous"} <= {c.reason for c in cloudfront}
+    allowed = {c.target.startswith("/cf/u/") for c in cloudfront if c.status == 200}
+    assert allowed == {True, False}, "an allowed signed URL and an allowed set of signed cookies"
 
 
 def test_allowed_request_details(hosts):
