@@ -42,6 +42,7 @@ fn main() {
         path: "/bench",
         headers: &headers,
         client_addr: None,
+        peer_certificate: None,
         route: None,
         now: 1_800_000_100,
     };

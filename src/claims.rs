@@ -67,7 +67,32 @@ pub struct Expectations {
     pub claim_rules: Vec<ClaimRule>,
     /// Accept tokens carrying `cnf` without enforcing the binding.
     pub ignore_cnf: bool,
+    /// The confirmation methods this provider enforces (the request decision checks them).
+    pub binding: Binding,
 }
+
+/// Whether a proof-of-possession binding is demanded or only enforced when a token has one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BindMode {
+    /// Every token must be bound this way.
+    Required,
+    /// Unbound tokens are accepted; bound ones must match.
+    Optional,
+}
+
+/// The confirmation (`cnf`) methods a provider enforces.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Binding {
+    /// RFC 9449 `DPoP`: `cnf.jkt`.
+    pub dpop: Option<BindMode>,
+    /// RFC 8705 certificate-bound tokens: `cnf.x5t#S256`.
+    pub mtls: Option<BindMode>,
+}
+
+/// The `cnf` member `x5t#S256` (RFC 8705).
+pub const CNF_X5T: &str = "x5t#S256";
+/// The `cnf` member `jkt` (RFC 9449).
+pub const CNF_JKT: &str = "jkt";
 
 impl Default for Expectations {
     fn default() -> Self {
@@ -83,6 +108,7 @@ impl Default for Expectations {
             required_scopes: Vec::new(),
             claim_rules: Vec::new(),
             ignore_cnf: false,
+            binding: Binding::default(),
         }
     }
 }
@@ -186,8 +212,29 @@ pub fn check(claims: &Value, exp: &Expectations, now: i64) -> Result<(), Rejecti
             return Err(Rejection::new(Reason::ClaimMismatch, "claim_rules"));
         }
     }
-    if obj.get("cnf").is_some() && !exp.ignore_cnf {
-        return Err(Rejection::new(Reason::TokenBindingUnsupported, "cnf"));
+    if let (Some(cnf), false) = (obj.get("cnf"), exp.ignore_cnf) {
+        // Every confirmation method the token names must be one this provider enforces (the
+        // decision then checks it against the request): an unenforced binding would turn a
+        // sender-constrained token into a bearer token.
+        let Value::Object(methods) = cnf else {
+            return Err(Rejection::new(Reason::ClaimInvalid, "cnf"));
+        };
+        if methods.is_empty() {
+            return Err(Rejection::new(Reason::ClaimInvalid, "cnf"));
+        }
+        for (name, v) in methods.iter() {
+            let enforced = match name {
+                CNF_JKT => exp.binding.dpop.is_some(),
+                CNF_X5T => exp.binding.mtls.is_some(),
+                _ => false,
+            };
+            if !enforced {
+                return Err(Rejection::new(Reason::TokenBindingUnsupported, "cnf"));
+            }
+            if !matches!(v, Value::String(s) if !s.is_empty()) {
+                return Err(Rejection::new(Reason::ClaimInvalid, "cnf"));
+            }
+        }
     }
     Ok(())
 }

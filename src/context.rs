@@ -119,6 +119,63 @@ fn port_ok(p: &str) -> bool {
     !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Whether the peer is one of `trusted` (an unparseable or absent peer is not).
+pub fn peer_trusted(peer: Option<&str>, trusted: &[Cidr]) -> bool {
+    peer.and_then(parse_addr)
+        .is_some_and(|ip| trusted.iter().any(|c| c.contains(ip)))
+}
+
+/// Decodes a SHA-256 digest written as 64 hex digits (either case).
+pub fn sha256_from_hex(s: &str) -> Option<[u8; 32]> {
+    let b = s.trim_matches([' ', '\t']).as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        let hi = char::from(*pair.first()?).to_digit(16)?;
+        let lo = char::from(*pair.get(1)?).to_digit(16)?;
+        *o = u8::try_from(hi * 16 + lo).ok()?;
+    }
+    Some(out)
+}
+
+/// The client certificate digest in one element of Envoy's `X-Forwarded-Client-Cert`
+/// (`By=...;Hash=<hex>;Subject="..."`): exactly one element (no comma outside quotes) with
+/// exactly one `Hash`.
+pub fn xfcc_hash(value: &str) -> Option<[u8; 32]> {
+    let mut quoted = false;
+    let mut hash = None;
+    let mut start = 0usize;
+    let bytes = value.as_bytes();
+    let mut fields = Vec::new();
+    for (i, &c) in bytes.iter().enumerate() {
+        match c {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => return None,
+            b';' if !quoted => {
+                fields.push(value.get(start..i)?);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if quoted {
+        return None;
+    }
+    fields.push(value.get(start..)?);
+    for f in fields {
+        let (k, v) = f.trim_matches([' ', '\t']).split_once('=')?;
+        if k.eq_ignore_ascii_case("hash") {
+            if hash.is_some() {
+                return None;
+            }
+            hash = Some(sha256_from_hex(v)?);
+        }
+    }
+    hash
+}
+
 /// How many hops of one forwarded header are read at most; a longer chain makes the client
 /// unknown.
 const MAX_HOPS: usize = 32;
@@ -405,6 +462,32 @@ mod tests {
             ("cf-connecting-ip", "198.51.100.7"),
         ];
         assert_eq!(client_ip(peer, &h, &trusted), "198.51.100.7".parse().ok());
+    }
+
+    #[test]
+    fn certificate_digests() {
+        use alloc::format;
+        let hex = "8f43288ad272f3103b6fb1428485ea3014bc2f6a3ef0bb3c3b6c52f8a6d5a8e3";
+        let d = sha256_from_hex(hex).unwrap();
+        assert_eq!(d[0], 0x8f);
+        assert_eq!(sha256_from_hex(&hex.to_ascii_uppercase()), Some(d));
+        assert_eq!(sha256_from_hex(&hex[1..]), None);
+        assert_eq!(sha256_from_hex(&hex.replace('8', "g")), None);
+        let one = format!("By=spiffe://a;Hash={hex};Subject=\"CN=x, O=y\";URI=");
+        assert_eq!(xfcc_hash(&one), Some(d));
+        assert_eq!(
+            xfcc_hash(&format!("{one},By=b;Hash={hex}")),
+            None,
+            "two elements"
+        );
+        assert_eq!(xfcc_hash(&format!("Hash={hex};Hash={hex}")), None);
+        assert_eq!(xfcc_hash("By=x;Subject=\"unterminated"), None);
+        assert_eq!(xfcc_hash("By=x"), None);
+        assert!(peer_trusted(
+            Some("10.0.0.1:5"),
+            &[Cidr::parse("10.0.0.0/8").unwrap()]
+        ));
+        assert!(!peer_trusted(None, &[Cidr::parse("10.0.0.0/8").unwrap()]));
     }
 
     #[test]

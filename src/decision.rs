@@ -14,7 +14,8 @@ use crate::credential::{self, Kind, SignedInput};
 use crate::json::Value;
 use crate::path::{self, Target};
 use crate::policy::{
-    Accepted, Mode, PathMatch, Policy, Provider, Requirement, Rule, Source, MAX_HEADER_VALUE,
+    Accepted, CertHeaderFormat, Mode, PathMatch, Policy, Provider, Requirement, Rule, Source,
+    MAX_HEADER_VALUE,
 };
 use crate::reason::{Reason, Rejection};
 use crate::{b64, claims};
@@ -31,6 +32,10 @@ pub struct Request<'a> {
     /// The address of the peer that sent the request (as the host sees it), if known. Used
     /// by policies that bind credentials to client addresses.
     pub client_addr: Option<&'a str>,
+    /// The SHA-256 of the certificate the peer presented on this connection (hex, any case:
+    /// Envoy's `connection.sha256_peer_certificate_digest`), if the connection is mutual TLS.
+    /// Used by certificate-bound tokens (RFC 8705).
+    pub peer_certificate: Option<&'a str>,
     /// The host's name for the route this request took (Envoy: the route `name`), if any.
     pub route: Option<&'a str>,
     /// Unix seconds.
@@ -190,7 +195,9 @@ impl Eval<'_, '_, '_> {
                     None => p.verify_jwt(token, now).map(Rc::new),
                 };
                 let Kind::Session(session) = &p.kind else {
-                    return result;
+                    let accepted = result?;
+                    self.check_binding(p, &accepted)?;
+                    return Ok(accepted);
                 };
                 let client_ip = if session.bind_client_ip {
                     self.client_ip()
@@ -200,6 +207,62 @@ impl Eval<'_, '_, '_> {
                 credential::check_session(session, result.as_deref(), client_ip)?;
                 result
             }
+        }
+    }
+
+    /// Sender-constrained tokens: the `cnf` methods the provider enforces, against what the
+    /// request presents.
+    fn check_binding(&mut self, p: &Provider, accepted: &Accepted) -> Result<(), Rejection> {
+        let binding = p.expectations.binding;
+        let cnf = claims::lookup(&accepted.claims, "cnf");
+        if let Some(mode) = binding.mtls {
+            let bound = cnf
+                .and_then(|c| claims::lookup(c, claims::CNF_X5T))
+                .and_then(Value::as_str);
+            match (bound, mode) {
+                (None, claims::BindMode::Required) => {
+                    return Err(Rejection::new(Reason::TokenNotBound, "x5t#S256"));
+                }
+                (None, claims::BindMode::Optional) => {}
+                (Some(want), _) => {
+                    let presented = self.certificate_digest().map(|d| b64::encode(&d));
+                    if presented.as_deref() != Some(want) {
+                        return Err(Rejection::new(Reason::TokenBindingMismatch, "x5t#S256"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The SHA-256 of the client certificate: from the trusted TLS terminator's header when
+    /// the policy names one and the peer is trusted, else from the connection.
+    fn certificate_digest(&self) -> Option<[u8; 32]> {
+        let trusted =
+            crate::context::peer_trusted(self.req.client_addr, &self.policy.trusted_proxies);
+        match (&self.policy.client_certificate_header, trusted) {
+            (Some((name, format)), true) => {
+                let mut values = self
+                    .req
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| *v);
+                let (Some(v), None) = (values.next(), values.next()) else {
+                    return None;
+                };
+                match format {
+                    CertHeaderFormat::Sha256Hex => crate::context::sha256_from_hex(v),
+                    CertHeaderFormat::Sha256Base64url => b64::decode(v.trim())
+                        .ok()
+                        .and_then(|d| <[u8; 32]>::try_from(d.as_slice()).ok()),
+                    CertHeaderFormat::Xfcc => crate::context::xfcc_hash(v),
+                }
+            }
+            _ => self
+                .req
+                .peer_certificate
+                .and_then(crate::context::sha256_from_hex),
         }
     }
 
@@ -543,6 +606,12 @@ pub fn decide_with_cache(
     req: &Request<'_>,
     cache: Option<&mut TokenCache>,
 ) -> Decision {
+    let mut d = decide_inner(policy, req, cache);
+    strip_untrusted_certificate_header(policy, req, &mut d);
+    d
+}
+
+fn decide_inner(policy: &Policy, req: &Request<'_>, cache: Option<&mut TokenCache>) -> Decision {
     let target = match path::normalize(req.path) {
         Ok(t) => t,
         Err(rej) => return deny(policy, &rej, None, None),
@@ -619,6 +688,19 @@ pub fn verify_provider(
 /// The client address [`decide`] judges `req` by (see [`crate::context::client_ip`]).
 pub fn client_ip(policy: &Policy, req: &Request<'_>) -> Option<core::net::IpAddr> {
     crate::context::client_ip(req.client_addr, req.headers, &policy.trusted_proxies)
+}
+
+/// A forwarded client-certificate header is only believed from a trusted peer; from any other
+/// it is removed before the request goes upstream (which might believe it).
+fn strip_untrusted_certificate_header(policy: &Policy, req: &Request<'_>, d: &mut Decision) {
+    if let Some((name, _)) = &policy.client_certificate_header {
+        if !crate::context::peer_trusted(req.client_addr, &policy.trusted_proxies)
+            && has_header(req, name)
+            && !d.remove_headers.contains(name)
+        {
+            d.remove_headers.push(name.clone());
+        }
+    }
 }
 
 fn has_header(req: &Request<'_>, name: &str) -> bool {

@@ -147,6 +147,7 @@ fn request_with(p: &Policy, data: &[u8]) {
             path: target,
             headers: &headers,
             client_addr: None,
+            peer_certificate: None,
             route: None,
             now,
         };

@@ -59,6 +59,33 @@ pub struct PolicyDoc {
     /// `CF-Connecting-IP`) name the client. Headers from any other peer are ignored.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// A header in which a TLS terminator in `trusted_proxies` forwards the client
+    /// certificate's SHA-256 (for certificate-bound tokens behind it). Ignored, and removed
+    /// before forwarding, on requests from any other peer.
+    #[serde(default)]
+    pub client_certificate_header: Option<ClientCertHeaderDoc>,
+}
+
+/// Where a trusted TLS terminator puts the client certificate's digest.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientCertHeaderDoc {
+    /// The header's name.
+    pub name: String,
+    /// `sha256_hex` (64 hex digits), `sha256_base64url`, or `xfcc` (Envoy's
+    /// `X-Forwarded-Client-Cert`, one element, its `Hash=`).
+    pub format: String,
+}
+
+/// How a forwarded client-certificate header is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertHeaderFormat {
+    /// 64 hex digits.
+    Sha256Hex,
+    /// 43 characters of unpadded base64url.
+    Sha256Base64url,
+    /// Envoy's `X-Forwarded-Client-Cert` with exactly one element carrying `Hash=`.
+    Xfcc,
 }
 
 /// Verified-token cache bounds.
@@ -176,6 +203,10 @@ pub struct ProviderDoc {
     /// Accept tokens with `cnf` without enforcing the binding (explicit opt-out).
     #[serde(default)]
     pub ignore_cnf: bool,
+    /// Certificate-bound tokens (RFC 8705): `required` (every token carries
+    /// `cnf.x5t#S256` matching the client certificate) or `optional` (bound tokens must match).
+    #[serde(default)]
+    pub certificate_bound: Option<String>,
     /// Token size cap in bytes (default 8192, at most 65536).
     #[serde(default)]
     pub max_token_bytes: Option<usize>,
@@ -481,6 +512,11 @@ pub struct Policy {
     pub trusted_proxies: Vec<crate::context::Cidr>,
     /// Whether any provider may need the client address (hosts skip looking it up otherwise).
     pub uses_client_ip: bool,
+    /// `client_certificate_header`, checked.
+    pub client_certificate_header: Option<(String, CertHeaderFormat)>,
+    /// Whether any provider checks certificate-bound tokens (hosts read the connection's peer
+    /// certificate digest only then).
+    pub uses_peer_certificate: bool,
 }
 
 /// A policy load error: which field, and what is wrong with it.
@@ -708,6 +744,33 @@ impl Policy {
             Kind::Session(s) => s.bind_client_ip,
             Kind::Jwt => false,
         });
+        let uses_peer_certificate = providers
+            .iter()
+            .any(|p| p.expectations.binding.mtls.is_some());
+        let client_certificate_header = match &doc.client_certificate_header {
+            None => None,
+            Some(h) => {
+                let name = check_output_header("client_certificate_header.name", &h.name)?;
+                let format = match h.format.as_str() {
+                    "sha256_hex" => CertHeaderFormat::Sha256Hex,
+                    "sha256_base64url" => CertHeaderFormat::Sha256Base64url,
+                    "xfcc" => CertHeaderFormat::Xfcc,
+                    _ => {
+                        return Err(err(
+                            "client_certificate_header.format",
+                            "sha256_hex, sha256_base64url or xfcc",
+                        ))
+                    }
+                };
+                if trusted_proxies.is_empty() {
+                    return Err(err(
+                        "client_certificate_header",
+                        "needs trusted_proxies (only a trusted TLS terminator may set it)",
+                    ));
+                }
+                Some((name, format))
+            }
+        };
         if doc.rules.is_empty() {
             return Err(err("rules", "at least one rule is required"));
         }
@@ -795,7 +858,10 @@ impl Policy {
             ),
             public_origin: doc.public_origin.clone(),
             trusted_proxies,
-            uses_client_ip,
+            uses_client_ip: uses_client_ip
+                || (uses_peer_certificate && client_certificate_header.is_some()),
+            client_certificate_header,
+            uses_peer_certificate,
         })
     }
 
@@ -1175,6 +1241,10 @@ fn compile_provider(
             required_scopes: p.required_scopes.clone(),
             claim_rules,
             ignore_cnf: p.ignore_cnf,
+            binding: claims::Binding {
+                dpop: None,
+                mtls: bind_mode(&f("certificate_bound"), p.certificate_bound.as_deref())?,
+            },
         },
         typ,
         algorithms,
@@ -1190,6 +1260,15 @@ fn compile_provider(
         available: remote.is_none(),
         remote,
     })
+}
+
+fn bind_mode(field: &str, v: Option<&str>) -> Result<Option<claims::BindMode>, PolicyError> {
+    match v {
+        None => Ok(None),
+        Some("required") => Ok(Some(claims::BindMode::Required)),
+        Some("optional") => Ok(Some(claims::BindMode::Optional)),
+        Some(other) => Err(err(field, format!("{other:?}: required or optional"))),
+    }
 }
 
 /// The session provider's rules beyond a JWT provider's; returns its cookie name.
@@ -1264,6 +1343,7 @@ fn compile_signed_provider(
         ("clock_skew_seconds", p.clock_skew_seconds != default_skew()),
         ("require_expiration", !p.require_expiration),
         ("ignore_cnf", p.ignore_cnf),
+        ("certificate_bound", p.certificate_bound.is_some()),
     ];
     if let Some((field, _)) = jwt_only.iter().find(|(_, set)| *set) {
         return Err(err(

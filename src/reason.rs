@@ -78,6 +78,10 @@ pub enum Reason {
     /// The credential is bound to another client address than the request's (or the
     /// request's client address is unknown).
     CookieIpMismatch,
+    /// The provider requires sender-constrained tokens (mTLS or `DPoP`) and this one is not bound.
+    TokenNotBound,
+    /// The token is bound (`cnf`) to a certificate or key the request does not present.
+    TokenBindingMismatch,
 }
 
 impl Reason {
@@ -116,6 +120,8 @@ impl Reason {
         Reason::CookieNotYetValid,
         Reason::CookieScopeMismatch,
         Reason::CookieIpMismatch,
+        Reason::TokenNotBound,
+        Reason::TokenBindingMismatch,
     ];
 
     /// The stable `snake_case` code.
@@ -154,6 +160,8 @@ impl Reason {
             Reason::CookieNotYetValid => "cookie_not_yet_valid",
             Reason::CookieScopeMismatch => "cookie_scope_mismatch",
             Reason::CookieIpMismatch => "cookie_ip_mismatch",
+            Reason::TokenNotBound => "token_not_bound",
+            Reason::TokenBindingMismatch => "token_binding_mismatch",
         }
     }
 
@@ -358,6 +366,8 @@ mod tests {
                 "cookie_not_yet_valid",
                 "cookie_scope_mismatch",
                 "cookie_ip_mismatch",
+                "token_not_bound",
+                "token_binding_mismatch",
             ]
         );
         for r in Reason::ALL {

@@ -17,6 +17,7 @@ fn run(p: &Policy, cache: &mut TokenCache, token: &str, now: i64) -> (bool, Opti
         path: "/",
         headers: &headers,
         client_addr: None,
+        peer_certificate: None,
         route: None,
         now,
     };

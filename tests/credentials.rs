@@ -130,6 +130,7 @@ fn run(p: &Policy, path: &str, headers: &[(&str, &str)], peer: &str, now: i64) -
             path,
             headers,
             client_addr: Some(peer),
+            peer_certificate: None,
             route: None,
             now,
         },
@@ -569,6 +570,7 @@ fn verify_provider_is_what_decide_does() {
         path: "/gc/x",
         headers: &h,
         client_addr: None,
+        peer_certificate: None,
         route: None,
         now: NOW,
     };

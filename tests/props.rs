@@ -93,7 +93,7 @@ proptest! {
     fn decisions_never_panic(path in "[ -~]{0,60}", method in "[A-Z]{1,7}", value in "[ -~]{0,100}") {
         let p = policy_with(json!({}), Value::Null);
         let headers = [("authorization", value.as_str()), ("cookie", value.as_str())];
-        let d = edgeward::decide(&p, &edgeward::Request { method: &method, path: &path, headers: &headers, client_addr: None, route: None, now: NOW });
+        let d = edgeward::decide(&p, &edgeward::Request { method: &method, path: &path, headers: &headers, client_addr: None, peer_certificate: None, route: None, now: NOW });
         prop_assert!(!d.allow);
     }
 }

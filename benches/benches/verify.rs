@@ -173,6 +173,7 @@ fn bench_setup(c: &mut Criterion) {
                     path: "/api/items?x=1",
                     headers: black_box(&headers),
                     client_addr: None,
+                    peer_certificate: None,
                     route: None,
                     now: NOW,
                 },
@@ -327,6 +328,7 @@ fn bench_signed(c: &mut Criterion) {
             path,
             headers: &headers,
             client_addr: Some("198.51.100.7:5000"),
+            peer_certificate: None,
             route: None,
             now: NOW + 1,
         };

@@ -98,6 +98,7 @@ fn verify(
         path: target,
         headers: &header_refs,
         client_addr: opts.get("client-ip"),
+        peer_certificate: None,
         route: None,
         now,
     };

@@ -598,9 +598,14 @@ fn process_request(shared: &Rc<RefCell<Shared>>, now: i64) -> Action {
     };
     // Host properties cost a lookup each: read the route name only when a rule keys on it,
     // and the peer's address only when a provider may bind credentials to the client.
-    let (uses_routes, uses_client_ip) = shared
-        .try_borrow()
-        .map_or((false, false), |s| (s.uses_routes, s.policy.uses_client_ip));
+    let (uses_routes, uses_client_ip, uses_cert) =
+        shared.try_borrow().map_or((false, false, false), |s| {
+            (
+                s.uses_routes,
+                s.policy.uses_client_ip,
+                s.policy.uses_peer_certificate,
+            )
+        });
     let route = if uses_routes {
         property(vec!["xds", "route_name"])
     } else {
@@ -614,11 +619,19 @@ fn process_request(shared: &Rc<RefCell<Shared>>, now: i64) -> Action {
     } else {
         None
     };
+    // The SHA-256 (hex) of the client certificate on a mutual-TLS connection, for
+    // certificate-bound tokens (RFC 8705).
+    let peer_certificate = if uses_cert {
+        property(vec!["connection", "sha256_peer_certificate_digest"])
+    } else {
+        None
+    };
     let request = Request {
         method,
         path,
         headers: &headers,
         client_addr: client_addr.as_deref(),
+        peer_certificate: peer_certificate.as_deref(),
         route: route.as_deref(),
         now,
     };

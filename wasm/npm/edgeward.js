@@ -261,6 +261,7 @@ export class Edgeward {
       flat.join('\0'),
       options.now ?? this.#clock(),
       options.clientAddress ?? undefined,
+      options.peerCertificate ?? undefined,
       options.route ?? undefined,
     );
     return new Decision(JSON.parse(raw));

@@ -35,7 +35,9 @@ export type ReasonCode =
   | 'cookie_expired'
   | 'cookie_not_yet_valid'
   | 'cookie_scope_mismatch'
-  | 'cookie_ip_mismatch';
+  | 'cookie_ip_mismatch'
+  | 'token_not_bound'
+  | 'token_binding_mismatch';
 
 /** Every reason code with its HTTP status, from the engine. */
 export declare const REASONS: ReadonlyArray<{ readonly code: ReasonCode; readonly status: number }>;
@@ -150,6 +152,10 @@ export interface CheckOptions {
    * `CF-Connecting-IP`) are read only when it is in the policy's `trusted_proxies`. Omitted: the
    * client is unknown, and IP-bound credentials fail with `cookie_ip_mismatch`. */
   clientAddress?: string;
+  /** SHA-256 of the client certificate on this connection (hex), for certificate-bound tokens
+   * (RFC 8705). On Cloudflare with mTLS: `request.cf.tlsClientAuth.certFingerprintSHA256` when
+   * `certVerified` is `"SUCCESS"`. */
+  peerCertificate?: string;
   /** The host's route name, for rules with `match.route`. */
   route?: string;
   /** A Worker's `ctx.waitUntil`, so background key refreshes outlive the request. */

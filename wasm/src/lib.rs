@@ -386,6 +386,7 @@ impl Engine {
         headers: &str,
         now: f64,
         client_addr: Option<String>,
+        peer_certificate: Option<String>,
         route: Option<String>,
     ) -> String {
         let now = seconds(now);
@@ -399,6 +400,7 @@ impl Engine {
             path: target,
             headers: &pairs,
             client_addr: client_addr.as_deref(),
+            peer_certificate: peer_certificate.as_deref(),
             route: route.as_deref(),
             now,
         };

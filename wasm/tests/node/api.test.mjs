@@ -44,6 +44,7 @@ const POLICY = {
       ],
       forward_payload_header: 'x-jwt-payload',
     }),
+    bound: provider({ certificate_bound: 'required' }),
     scoped: provider({
       required_scopes: ['admin'],
       subjects: [{ prefix: 'svc-' }],
@@ -74,6 +75,7 @@ const POLICY = {
   rules: [
     { match: { prefix: '/public/' }, requires: { allow_missing: {} } },
     { match: { prefix: '/scoped/' }, requires: { provider_name: 'scoped' } },
+    { match: { prefix: '/bound/' }, requires: { provider_name: 'bound' } },
     { match: { prefix: '/shadow/' }, requires: { provider_name: 'idp' }, mode: 'report' },
     { match: { prefix: '/either/' }, requires: { requires_any: [{ provider_name: 'scoped' }, { provider_name: 'idp' }] } },
     { match: { prefix: '/' }, requires: { provider_name: 'idp' } },
@@ -109,6 +111,8 @@ const CASES = [
   ['issuer', '/x', bearer(await token(es, { iss: 'https://evil.test' })), 401, 'issuer_mismatch', 'invalid_token'],
   ['audience', '/x', bearer(await token(es, { aud: 'other' })), 403, 'audience_mismatch', 'invalid_token'],
   ['cnf', '/x', bearer(await token(es, { cnf: { jkt: 'x' } })), 401, 'token_binding_unsupported', 'invalid_token'],
+  ['not bound', '/bound/a', bearer(await token(es)), 401, 'token_not_bound', 'invalid_token'],
+  ['bound, no certificate', '/bound/a', bearer(await token(es, { cnf: { 'x5t#S256': 'A'.repeat(43) } })), 401, 'token_binding_mismatch', 'invalid_token'],
   ['scope', '/scoped/a', bearer(await scoped({ scope: 'read' })), 403, 'scope_insufficient', 'insufficient_scope'],
   ['subject', '/scoped/a', bearer(await scoped({ sub: 'alice' })), 401, 'subject_mismatch', 'invalid_token'],
   ['claim rule', '/scoped/a', bearer(await scoped({ tenant: 't2' })), 401, 'claim_mismatch', 'invalid_token'],
