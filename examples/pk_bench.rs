@@ -63,6 +63,14 @@ fn main() {
         let (min, median) = per_call_us(verify);
         let mode = if reference { "reference" } else { "fast" };
         println!("{} {mode} {median:.1} {min:.1}", alg.name());
+        if !reference && alg == Alg::ES256 {
+            // Key load: the JWK parsed and the point's table built.
+            let jwk_value = serde_json::Value::Object(jwk_members.clone());
+            let (min, median) = per_call_us(|| {
+                matches!(fast_key(black_box(&jwk_value), alg), KeyMaterial::P256(_))
+            });
+            println!("ES256-key-load fast {median:.1} {min:.1}");
+        }
     }
 }
 

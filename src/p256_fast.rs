@@ -71,7 +71,7 @@ const _: () = assert!(Wide::BITS == 2 * LIMB_BITS && N * LIMB_BITS as usize == 2
 /// Window width of the signed digits.
 pub const W: usize = 6;
 /// Interleave of the comb: the table holds every M-th digit position.
-pub const M: usize = 3;
+pub const M: usize = 4;
 /// Signed digits of a scalar below 2^256 (the top window absorbs the last carry).
 pub const DIGITS: usize = 257usize.div_ceil(W);
 /// Digit positions held by a table.
@@ -156,7 +156,8 @@ const B: Limbs = limbs([
     0x5ac6_35d8_aa3a_93e7,
 ]);
 
-/// The generator's x (plain).
+/// The generator's x (plain); the binary holds G only through its table.
+#[cfg(test)]
 const GX: Limbs = limbs([
     0xf4a1_3945_d898_c296,
     0x7703_7d81_2deb_33a0,
@@ -165,6 +166,7 @@ const GX: Limbs = limbs([
 ]);
 
 /// The generator's y (plain).
+#[cfg(test)]
 const GY: Limbs = limbs([
     0xcbb6_4068_37bf_51f5,
     0x2bce_3357_6b31_5ece,
@@ -465,6 +467,58 @@ fn pow_m2<T: Params>(a: &Limbs) -> Limbs {
     acc
 }
 
+/// a^-1 mod n for 0 < a < n (plain integers), by the binary extended Euclidean algorithm:
+/// variable time (every step branches on the value), so for public values only. 0 for 0.
+fn invert_vartime(a: &Limbs, n: &Limbs) -> Limbs {
+    /// x / 2 mod n for x < n (n odd): halve x, or x + n when x is odd.
+    fn half_mod(x: &mut Limbs, n: &Limbs) {
+        let carry = if x[0] & 1 == 1 {
+            let (sum, carry) = add_raw(x, n);
+            *x = sum;
+            carry
+        } else {
+            false
+        };
+        shr1(x, carry);
+    }
+    fn shr1(x: &mut Limbs, top: bool) {
+        for i in 0..N - 1 {
+            x[i] = (x[i] >> 1) | (x[i + 1] << (LIMB_BITS - 1));
+        }
+        x[N - 1] = (x[N - 1] >> 1) | (Limb::from(top) << (LIMB_BITS - 1));
+    }
+    let mut one = [0; N];
+    one[0] = 1;
+    if is_zero(a) {
+        return [0; N];
+    }
+    // Invariants: x1 a = u and x2 a = v (mod n); gcd(u, v) = gcd(a, n) = 1.
+    let (mut u, mut v) = (*a, *n);
+    let (mut x1, mut x2) = (one, [0; N]);
+    while u != one && v != one {
+        while u[0] & 1 == 0 {
+            shr1(&mut u, false);
+            half_mod(&mut x1, n);
+        }
+        while v[0] & 1 == 0 {
+            shr1(&mut v, false);
+            half_mod(&mut x2, n);
+        }
+        if less(&u, &v) {
+            v = sub_raw(&v, &u).0;
+            x2 = sub_mod(&x2, &x1, n);
+        } else {
+            u = sub_raw(&u, &v).0;
+            x1 = sub_mod(&x1, &x2, n);
+        }
+    }
+    if u == one {
+        x1
+    } else {
+        x2
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Points.
 
@@ -660,6 +714,35 @@ fn build_table(p: &Affine) -> Option<Box<[Affine]>> {
     Some(batch_to_affine(&points)?.into_boxed_slice())
 }
 
+mod g_table;
+
+/// The generator's comb table, in the binary: built once by `build_table` and written out by
+/// the test `g_table_is_built_from_g` (with `EDGEWARD_WRITE_G_TABLE=<path>`), which also checks
+/// it. Baked rather than built at key load: it is the same for every key, and no_std without
+/// `unsafe` has no lazily initialised global. 22.5 KB in the binary instead of 22.5 KB and ~1.4
+/// ms (wasm) per key.
+static G_TABLE: [Affine; TABLE_LEN] = affine_table(g_table::G_TABLE);
+
+/// Montgomery-form words (four little-endian u64 per coordinate) as affine points. A table of
+/// the wrong length (after W or M changed) leaves the rest zero, and the test above fails.
+// Evaluated at compile time only (the static above).
+#[allow(clippy::large_stack_arrays)]
+const fn affine_table(words: &[[[u64; 4]; 2]]) -> [Affine; TABLE_LEN] {
+    let mut out = [Affine {
+        x: Fe::ZERO,
+        y: Fe::ZERO,
+    }; TABLE_LEN];
+    let mut i = 0;
+    while i < TABLE_LEN && i < words.len() {
+        out[i] = Affine {
+            x: Fe(limbs(words[i][0])),
+            y: Fe(limbs(words[i][1])),
+        };
+        i += 1;
+    }
+    out
+}
+
 /// `k` (below 2^256) as [`DIGITS`] signed digits d_i of W bits, k = sum d_i 2^(W i),
 /// -2^(W-1) < d_i <= 2^(W-1).
 fn recode(k: &Limbs) -> [i8; DIGITS] {
@@ -722,12 +805,11 @@ fn double_mul(g_table: &[Affine], u1: &Limbs, q_table: &[Affine], u2: &Limbs) ->
 // ---------------------------------------------------------------------------------------------
 // Keys and verification.
 
-/// A P-256 public key ready for verification: the point and its comb table.
+/// A P-256 public key ready for verification: its comb table, whose first entry is the point
+/// itself (one pointer, so that key enums stay small).
 #[derive(Clone)]
 pub struct P256PublicKey {
-    q: Affine,
-    table: Box<[Affine]>,
-    g_table: Box<[Affine]>,
+    table: Box<[Affine; TABLE_LEN]>,
 }
 
 impl core::fmt::Debug for P256PublicKey {
@@ -751,25 +833,19 @@ impl P256PublicKey {
         if !q.is_on_curve() {
             return None;
         }
-        let g = Affine {
-            x: Fe::from_int(&GX),
-            y: Fe::from_int(&GY),
-        };
         Some(P256PublicKey {
-            q,
-            table: build_table(&q)?,
-            g_table: build_table(&g)?,
+            table: build_table(&q)?.try_into().ok()?,
         })
     }
 
     /// The x coordinate, 32 big-endian bytes.
     pub fn x_bytes(&self) -> [u8; 32] {
-        to_be(&self.q.x.to_int())
+        to_be(&self.table[0].x.to_int())
     }
 
     /// The y coordinate, 32 big-endian bytes.
     pub fn y_bytes(&self) -> [u8; 32] {
-        to_be(&self.q.y.to_int())
+        to_be(&self.table[0].y.to_int())
     }
 
     /// ES256: ECDSA over SHA-256 of `msg` with `sig` = r || s (32 bytes each).
@@ -808,11 +884,11 @@ impl P256PublicKey {
         if !less(&e, &NQ.m) {
             e = sub_raw(&e, &NQ.m).0;
         }
-        // w = s^-1 in Montgomery form; u = x w R^-1 R = x w, plain.
-        let w = pow_m2::<Fn>(&mont_mul::<Fn>(&s, &NQ.rr));
+        // w = s^-1 in Montgomery form; u = x w R R^-1 = x w, plain.
+        let w = mont_mul::<Fn>(&invert_vartime(&s, &NQ.m), &NQ.rr);
         let u1 = mont_mul::<Fn>(&e, &w);
         let u2 = mont_mul::<Fn>(&r, &w);
-        let point = double_mul(&self.g_table, &u1, &self.table, &u2);
+        let point = double_mul(&G_TABLE, &u1, &self.table[..], &u2);
         if point.is_infinity() {
             return false;
         }
@@ -1057,6 +1133,38 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Four little-endian u64 words.
+    fn words(a: &Limbs) -> [u64; 4] {
+        let b = to_be(a);
+        core::array::from_fn(|i| u64::from_be_bytes(b[24 - 8 * i..32 - 8 * i].try_into().unwrap()))
+    }
+
+    #[test]
+    fn g_table_is_built_from_g() {
+        let table = build_table(&g()).unwrap();
+        if let Ok(path) = std::env::var("EDGEWARD_WRITE_G_TABLE") {
+            use std::fmt::Write as _;
+            let mut src = std::string::String::from(
+                "//! The P-256 generator's comb table (see `G_TABLE` in the parent module): written by\n\
+                 //! `EDGEWARD_WRITE_G_TABLE=src/p256_fast/g_table.rs cargo test --lib g_table_is_built_from_g`.\n\
+                 //! Affine points in Montgomery form, x then y, four little-endian u64 words each.\n\n\
+                 #![allow(clippy::unreadable_literal)]\n\n\
+                 #[rustfmt::skip]\n\
+                 pub(super) const G_TABLE: &[[[u64; 4]; 2]] = &[\n",
+            );
+            let hex = |w: [u64; 4]| w.map(|v| std::format!("{v:#018x}")).join(", ");
+            for p in table.iter() {
+                let [x, y] = [words(&p.x.0), words(&p.y.0)];
+                writeln!(src, "    [[{}], [{}]],", hex(x), hex(y)).unwrap();
+            }
+            src.push_str("];\n");
+            std::fs::write(path, src).unwrap();
+        }
+        assert_eq!(table.len(), TABLE_LEN);
+        assert_eq!(g_table::G_TABLE.len(), TABLE_LEN, "regenerate g_table.rs");
+        assert!(table.iter().eq(G_TABLE.iter()), "regenerate g_table.rs");
     }
 
     #[test]
