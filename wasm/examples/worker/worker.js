@@ -49,6 +49,20 @@ function clientAddress(request) {
   return undefined;
 }
 
+/**
+ * The SHA-256 (hex) of the client certificate, for certificate-bound tokens (RFC 8705,
+ * `certificate_bound` providers), or undefined. On Cloudflare with mTLS enabled for the
+ * hostname, `request.cf.tlsClientAuth` describes the certificate the client presented; only one
+ * that Cloudflare verified counts (`certVerified` is "SUCCESS"; "NONE" when none was presented,
+ * "FAILED:<reason>" otherwise). Elsewhere (no `tlsClientAuth`) there is none, and bound tokens are
+ * refused (`token_binding_mismatch`).
+ */
+function peerCertificate(request) {
+  return request.cf?.tlsClientAuth?.certVerified === 'SUCCESS'
+    ? request.cf.tlsClientAuth.certFingerprintSHA256
+    : undefined;
+}
+
 export default {
   async fetch(request, env, ctx) {
     let ew;
@@ -65,6 +79,7 @@ export default {
 
     const decision = await ew.check(request, {
       clientAddress: clientAddress(request),
+      peerCertificate: peerCertificate(request),
       waitUntil: (p) => ctx.waitUntil(p),
     });
     if (!decision.allow) return decision.toResponse();
