@@ -38,6 +38,7 @@ pub mod p256_fast;
 pub mod path;
 pub mod policy;
 pub mod reason;
+pub mod replay;
 pub mod rsa_fast;
 pub mod signed;
 
