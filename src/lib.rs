@@ -26,6 +26,7 @@ pub mod claims;
 pub mod context;
 pub mod credential;
 pub mod decision;
+pub mod dpop;
 #[cfg(any(all(test, feature = "std"), feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod json;
