@@ -40,6 +40,7 @@ pub mod path;
 pub mod policy;
 pub mod reason;
 pub mod replay;
+pub mod revocation;
 pub mod rsa_fast;
 pub mod signed;
 
