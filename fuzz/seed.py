@@ -85,6 +85,18 @@ def main():
               policy + "\nhttps://d.example/v/x",
               "https://d.example/*/a?.ts\nhttps://d.example/x/a1.ts"]:
         put("signed", c)
+    # Revocation lists: payloads (fresh at the fuzz entry's clock, 1800000000, so the whole path
+    # after the signature runs), an inline list, and a bundle-shaped JWS.
+    lists = [
+        '{"iat":1800000000,"seq":2,"jti":[{"iss":"i","jti":"j"}],"subjects":[{"iss":"i","sub":"s",'
+        '"issued_before":1}],"issuers":[{"iss":"i","not_before":1}],"exp":1800000600}',
+        '{"jti":[{"iss":"i","jti":"a\\"]}\\u00e9"}],"issuers":[]}',
+        ' {"iat" : 1799999999 , "seq" : 0 , "subjects" : [ ] } ',
+    ]
+    for l in lists:
+        put("revocation", l)
+    h = base64.urlsafe_b64encode(b'{"alg":"HS256","kid":"k","typ":"edgeward-revocations+jwt"}')
+    put("revocation", h.rstrip(b"=") + b"." + base64.urlsafe_b64encode(lists[0].encode()).rstrip(b"=") + b".AAAA")
     counts = {t: len(os.listdir(os.path.join(OUT, t))) for t in os.listdir(OUT)}
     print("seed corpora:", ", ".join(f"{t} {n}" for t, n in sorted(counts.items())))
 

@@ -95,6 +95,48 @@ pub fn jwks(data: &[u8]) {
     let _ = KeySet::from_jwks(data, AlgSet::all(), Origin::Local);
 }
 
+/// A revocation list: the input as a whole bundle (a fuzzer cannot forge a signature, so this
+/// drives the size cap, the JWS split and the header), as a payload signed here with a dummy
+/// HMAC key (the whole path after the signature: payload scanner, entry caps, `seq`, times),
+/// as the payload parser alone and as an inline list.
+///
+/// # Panics
+/// When a list [`crate::revocation::RevocationList::from_bundle`] accepted is not fresh at the
+/// time it was loaded (a broken invariant, which is the finding).
+pub fn revocation(data: &[u8]) {
+    use crate::jwa::{hmac_sign, Alg};
+    use crate::revocation::{fuzz_payload, RevocationList};
+    let secret = [0u8; 32];
+    let jwks = alloc::format!(
+        r#"{{"keys":[{{"kty":"oct","kid":"k","alg":"HS256","k":"{}"}}]}}"#,
+        b64::encode(&secret)
+    );
+    let Ok(keys) = KeySet::from_jwks(jwks.as_bytes(), AlgSet::all(), Origin::Local) else {
+        return;
+    };
+    let now = 1_800_000_000;
+    let _ = RevocationList::from_bundle(data, &keys, AlgSet::all(), now, 3600, Some(1));
+    let header = br#"{"alg":"HS256","kid":"k","typ":"edgeward-revocations+jwt"}"#;
+    let input = alloc::format!("{}.{}", b64::encode(header), b64::encode(data));
+    if let Some(tag) = hmac_sign(Alg::HS256, &secret, input.as_bytes()) {
+        let bundle = alloc::format!("{input}.{}", b64::encode(&tag));
+        for held in [None, Some(0), Some(u64::MAX)] {
+            if let Ok(list) = RevocationList::from_bundle(
+                bundle.as_bytes(),
+                &keys,
+                AlgSet::all(),
+                now,
+                3600,
+                held,
+            ) {
+                let _ = list.check(Some("i"), Some("j"), Some("s"), Some(0));
+                assert!(list.is_fresh(now, 3600), "a list just loaded is fresh");
+            }
+        }
+    }
+    fuzz_payload(data);
+}
+
 /// A policy document (with every environment variable set to a 32-byte secret).
 pub fn policy_doc(data: &[u8]) {
     let env = |_: &str| Some(String::from("c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3I"));
@@ -272,6 +314,7 @@ mod tests {
             signed(i);
             b64_and_json(i);
             jwks(i);
+            revocation(i);
             policy_doc(i);
             token(i);
             request(i);
