@@ -103,6 +103,27 @@ fn bundles_from_every_key_family_load() {
 }
 
 #[test]
+fn every_changed_byte_is_refused() {
+    let keys = keys();
+    let payload = json!({"iat": NOW, "seq": 1, "jti": [{"iss": ISS, "jti": "j"}]}).to_string();
+    for alg in [Alg::ES256, Alg::EdDSA, Alg::HS256] {
+        let b = bundle(alg, &payload).into_bytes();
+        assert!(RevocationList::from_bundle(&b, &keys, AlgSet::all(), NOW, 60, None).is_ok());
+        for i in 0..b.len() {
+            for with in [b'A', b'.', b'_', 0xff] {
+                if b[i] == with {
+                    continue;
+                }
+                let mut t = b.clone();
+                t[i] = with;
+                let r = RevocationList::from_bundle(&t, &keys, AlgSet::all(), NOW, 60, None);
+                assert!(r.is_err(), "{alg:?}: byte {i} -> {with}");
+            }
+        }
+    }
+}
+
+#[test]
 fn memory_budget_and_lookups_at_100k() {
     let keys = keys();
     let payload = big_payload(42);
