@@ -9,16 +9,38 @@ measured in several passes; the table shows medians of req/s, p50/p99 latency, E
 per request (from /proc) and the extra CPU µs per request over the no-filter row (the steadier
 figure on a noisy machine), with the ratio to jwt_authn row by row.
 
+--schemes adds rows for signed URLs, signed cookies and session cookies (default: none), each
+on the same kind of route as the edgeward RS256 miss row (one rule on "/", direct_response),
+with --distinct distinct credentials cycled, as the miss rows do:
+  session            an edgeward session cookie (HS256 JWS, PyJWT) on a route taking a session
+                     cookie or an RS256 IdP token (requires_any); token cache off and on, as
+                     --caches says (a session cookie is a JWT, so the verified-token cache
+                     applies); plus the RS256 bearer token on that same route
+  akamai             an Akamai EdgeAuth cookie (__token__, HMAC-SHA256; akamai-edgeauth)
+  google             a Google Cloud CDN signed URL (HMAC-SHA1; Google's published algorithm)
+  cloudfront_url     a CloudFront signed URL, canned policy, RSA-2048 SHA-1 (botocore)
+  cloudfront_cookie  CloudFront signed cookies, custom policy with a wildcard Resource, RSA-2048
+                     SHA-1 (botocore's policy builder and encoding)
+Signed URLs and cookies never use the token cache (one row each). A second table gives, per
+scheme row: extra CPU µs/request over no filter, req/s, verifications/s per core (1e6 / extra
+CPU µs) and the extra-CPU ratio to the edgeward RS256 miss row and to jwt_authn RS256 miss
+(the anchor), both measured in the same run (--algs must include RS256 for the ratios).
+Keys are drawn at run time; secrets reach Envoy as environment variables named by the policy
+(vm_config.environment_variables.host_env_keys), never in a file.
+
 Usage: .venv/bin/python benches/envoy_bench.py [--seconds 4] [--passes 3] [--algs ES256,RS256,HS256,EdDSA]
-       [--modes hit,miss] [--caches off,on] [--no-build]
+       [--modes hit,miss] [--caches off,on] [--schemes session,akamai,google,cloudfront_url,cloudfront_cookie]
+       [--no-build]
 Needs: wrk (apt), envoy (make setup), envoy/dist/edgeward.wasm and the noop build
 (this script builds both). Every process it starts it stops (by PID), and every load loop is
 bounded by --seconds.
 """
 import argparse
+import atexit
 import json
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -26,9 +48,12 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import datetime, timezone
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from botocore.signers import CloudFrontSigner
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,15 +61,26 @@ ENVOY = os.path.join(ROOT, ".venv", "bin", "envoy")
 WASM = os.path.join(ROOT, "envoy", "dist", "edgeward.wasm")
 NOOP = os.path.join(ROOT, "envoy", "dist", "noop.wasm")
 ISS = "https://idp.bench"
+SCHEMES = ["session", "akamai", "google", "cloudfront_url", "cloudfront_cookie"]
+ORIGIN = "https://cdn.example.com"  # public_origin: signed URLs are judged against it
+SESSION_ISS = "https://edge.bench/session"
+CF_KEY_ID = "K2JCJMDEHXQW5F"
+LIFETIME = 3 * 3600  # every credential outlives the longest run
 TICK = os.sysconf("SC_CLK_TCK")
+# One request per line of the file: PATH <tab> HEADER NAME <tab> HEADER VALUE (no header when the
+# name is empty), read once; requests cycle through the lines.
 LUA = """
-local tokens = {}
-for line in io.lines(os.getenv("EDGEWARD_TOKENS")) do tokens[#tokens + 1] = line end
+local paths, headers = {}, {}
+for line in io.lines(os.getenv("EDGEWARD_TOKENS")) do
+  local p, h, v = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
+  paths[#paths + 1] = p
+  headers[#headers + 1] = h ~= "" and {[h] = v} or {}
+end
 local i = 0
 request = function()
   i = i + 1
-  if i > #tokens then i = 1 end
-  return wrk.format("GET", "/bench", {["Authorization"] = "Bearer " .. tokens[i]})
+  if i > #paths then i = 1 end
+  return wrk.format("GET", paths[i], headers[i])
 end
 """
 
@@ -74,6 +110,18 @@ def tokens(key, alg, n):
                         "jti": f"{i}"}, key, algorithm=alg, headers={"kid": "k"}) for i in range(n)]
 
 
+def bearer_requests(toks):
+    return [("/bench", "Authorization", "Bearer " + t) for t in toks]
+
+
+def write_requests(path, reqs):
+    """reqs: (path, header name or "", header value); one line each, as LUA reads them."""
+    with open(path, "w") as f:
+        for r in reqs:
+            assert all("\t" not in x and "\n" not in x for x in r), r
+            f.write("\t".join(r) + "\n")
+
+
 def hcm(filters):
     return {
         "name": "envoy.filters.network.http_connection_manager",
@@ -90,14 +138,17 @@ def hcm(filters):
     }
 
 
-def wasm_filter(path, policy):
+def wasm_filter(path, policy, env_keys=()):
+    vm = {"vm_id": "edgeward", "runtime": "envoy.wasm.runtime.v8", "code": {"local": {"filename": path}}}
+    if env_keys:
+        # Secrets by name: Envoy passes these variables of its own environment into the VM.
+        vm["environment_variables"] = {"host_env_keys": list(env_keys)}
     return {"name": "envoy.filters.http.wasm", "typed_config": {
         "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
         "config": {"name": "edgeward", "root_id": "edgeward", "failure_policy": "FAIL_CLOSED",
                    "configuration": {"@type": "type.googleapis.com/google.protobuf.StringValue",
                                      "value": json.dumps(policy)},
-                   "vm_config": {"vm_id": "edgeward", "runtime": "envoy.wasm.runtime.v8",
-                                 "code": {"local": {"filename": path}}}}}}
+                   "vm_config": vm}}}
 
 
 def jwt_authn_filter(jwk, cache):
@@ -118,14 +169,104 @@ def edgeward_policy(jwk, cache):
             "token_cache": {"max_entries": 1000 if cache else 0}}
 
 
+# ---------------------------------------------------------------- signed and session credentials
+
+def scheme_rows(schemes, wasm, rs256_jwk, rs256_miss, caches, n, work):
+    """Rows (name, filters, requests file, impl, alg, mode, secrets) for --schemes, each with n
+    distinct credentials from signers that are not edgeward's, keys drawn now. rs256_jwk is
+    the RS256 rows' key, for the session route's IdP provider; rs256_miss, a requests file of
+    distinct bearer tokens signed with it."""
+    sys.path.insert(0, os.path.join(ROOT, "envoy", "tests"))
+    from signers import SESSION_COOKIE, Secrets  # akamai-edgeauth, Google's algorithm, PyJWT
+
+    sec = Secrets()  # fresh keys; the environment variables the policies name
+    t = int(time.time())
+    exp = t + LIFETIME
+
+    def policy(providers, rule, cache=True):
+        return {"version": 1, "public_origin": ORIGIN, "providers": providers,
+                "rules": [{"match": {"prefix": "/"}, "requires": rule}],
+                "token_cache": {"max_entries": 1000 if cache else 0}}
+
+    def one(provider):
+        return policy({"p": provider}, {"provider_name": "p"})
+
+    def row(name, pol, reqs, impl, scheme):
+        path = os.path.join(work, f"{scheme}-{impl.replace('/', '-')}.txt")
+        write_requests(path, reqs)
+        return (name, [wasm_filter(wasm, pol, sec.env)], path, impl, scheme, "miss", sec.env)
+
+    out = []
+    if "session" in schemes:
+        providers = {
+            "session": {"kind": "session_cookie", "issuer": SESSION_ISS, "audiences": ["app"],
+                        "secrets_from_env": [{"env": "EDGEWARD_SESSION_KEY", "alg": "HS256", "kid": "s1"}],
+                        "session": {"lifetime_seconds": LIFETIME + 60}},
+            "idp": {"issuer": ISS, "audiences": ["api"], "forward": True, "local_jwks": {"keys": [rs256_jwk]}},
+        }
+        rule = {"requires_any": [{"provider_name": "session"}, {"provider_name": "idp"}]}
+        cookies = [("/bench", "Cookie", f"{SESSION_COOKIE}="
+                    + sec.session_cookie(SESSION_ISS, "app", sub=f"user-{i}", lifetime=LIFETIME, jti=f"{i}"))
+                   for i in range(n)]
+        with open(rs256_miss) as f:
+            bearers = [tuple(line.rstrip("\n").split("\t")) for line in f]
+        for cache in (False, True):
+            c = "on" if cache else "off"
+            if c not in caches:
+                continue
+            pol = policy(providers, rule, cache)
+            out.append(row(f"edgeward session cookie miss cache {c}", pol, cookies, f"scheme/{c}", "session"))
+            out.append(row(f"edgeward RS256 miss cache {c}, session route", pol, bearers, f"scheme/{c}",
+                           "RS256 (session route)"))
+    if "akamai" in schemes:
+        pol = one({"kind": "signed_cookie", "signed": {"scheme": "akamai_edgeauth",
+                                                       "keys": [{"secret_from_env": "EDGEWARD_AKAMAI_KEY"}]}})
+        # Distinct tokens: one expiry each (Akamai's signer has no jti).
+        reqs = [("/bench", "Cookie", "__token__=" + sec.akamai("/*", start=t - 5, end=exp + i)) for i in range(n)]
+        out.append(row("edgeward Akamai EdgeAuth cookie miss", pol, reqs, "scheme/-", "akamai"))
+    if "google" in schemes:
+        pol = one({"kind": "signed_url", "signed": {"scheme": "google_cloud_cdn", "keys": [
+            {"name": "edge-key", "secret_from_env": "EDGEWARD_GOOGLE_KEY"}]}})
+        reqs = [(sec.google_url(f"{ORIGIN}/v/seg-{i}.ts", expires=exp)[len(ORIGIN):], "", "") for i in range(n)]
+        out.append(row("edgeward Google signed URL miss", pol, reqs, "scheme/-", "google"))
+    if "cloudfront_url" in schemes or "cloudfront_cookie" in schemes:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        signer = CloudFrontSigner(CF_KEY_ID, lambda m: key.sign(m, padding.PKCS1v15(), hashes.SHA1()))
+        keys = [{"name": CF_KEY_ID, "public_key_pem": pem}]
+        until = datetime.fromtimestamp(exp, timezone.utc)
+        if "cloudfront_url" in schemes:
+            pol = one({"kind": "signed_url", "signed": {"scheme": "cloudfront", "keys": keys}})
+            reqs = [(signer.generate_presigned_url(f"{ORIGIN}/v/seg-{i}.ts", date_less_than=until)[len(ORIGIN):],
+                     "", "") for i in range(n)]
+            out.append(row("edgeward CloudFront signed URL (canned, RSA) miss", pol, reqs, "scheme/-",
+                           "cloudfront_url"))
+        if "cloudfront_cookie" in schemes:
+            pol = one({"kind": "signed_cookie", "signed": {"scheme": "cloudfront", "keys": keys}})
+            reqs = []
+            for i in range(n):
+                # A custom policy over every URL of the origin (what cookies are for), distinct
+                # by expiry; botocore's policy builder, signer and CloudFront base64.
+                doc = signer.build_policy(f"{ORIGIN}/*", datetime.fromtimestamp(exp + i, timezone.utc)).encode()
+                b64 = signer._url_b64encode  # pylint: disable=protected-access
+                reqs.append(("/bench", "Cookie", f"CloudFront-Policy={b64(doc).decode()}; "
+                             f"CloudFront-Signature={b64(signer.rsa_signer(doc)).decode()}; "
+                             f"CloudFront-Key-Pair-Id={CF_KEY_ID}"))
+            out.append(row("edgeward CloudFront signed cookie (custom, RSA) miss", pol, reqs, "scheme/-",
+                           "cloudfront_cookie"))
+    return out
+
+
 def cpu_ticks(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
-def run_row(filters, token_file, seconds, workdir):
-    """One pass of one row: a fresh Envoy, a 1 s warm-up, one measured wrk run, then stop."""
+def run_row(filters, token_file, seconds, workdir, secrets=None):
+    """One pass of one row: a fresh Envoy, a 1 s warm-up, one measured wrk run, then stop.
+    `secrets` go into Envoy's environment only (not wrk's, not a file)."""
     port, admin = free_port(), free_port()
     cfg = {"admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": admin}}},
            "static_resources": {"listeners": [{"name": "l", "address": {"socket_address": {
@@ -135,7 +276,8 @@ def run_row(filters, token_file, seconds, workdir):
         json.dump(cfg, f)
     log = open(os.path.join(workdir, "envoy.log"), "w")
     proc = subprocess.Popen(["taskset", "-c", "0", ENVOY, "-c", path, "--concurrency", "1",
-                             "--use-dynamic-base-id", "--log-level", "error"], stdout=log, stderr=log)
+                             "--use-dynamic-base-id", "--log-level", "error"], stdout=log, stderr=log,
+                            env=dict(os.environ, **(secrets or {})))
     try:
         deadline = time.time() + 30
         while True:
@@ -212,28 +354,35 @@ def main():
     ap.add_argument("--caches", default="off,on")
     ap.add_argument("--distinct", type=int, default=4000,
                     help="tokens in the cache-miss rows (more than the 1000-entry caches hold, so every lookup misses)")
+    ap.add_argument("--schemes", default="",
+                    help="comma-separated rows to add: " + ",".join(SCHEMES) + " (default: none)")
     ap.add_argument("--no-build", action="store_true")
     a = ap.parse_args()
+    schemes = [x for x in a.schemes.split(",") if x]
+    for x in schemes:
+        if x not in SCHEMES:
+            ap.error(f"--schemes: unknown {x}; choose from {','.join(SCHEMES)}")
     if not a.no_build:
         build()
     work = tempfile.mkdtemp(prefix="edgeward-bench-")
+    atexit.register(shutil.rmtree, work, True)  # configs and credentials (no keys) go with it
+    # Every Envoy of this run loads the same bytes, even if envoy/dist is rebuilt meanwhile.
+    wasm, noop, noop_stripped = (shutil.copy(f, os.path.join(work, os.path.basename(f)))
+                                 for f in (WASM, NOOP, NOOP_STRIPPED))
     ks = keys()
-    specs = []  # (name, filters, token file, impl, alg, mode)
+    specs = []  # (name, filters, requests file, impl, alg, mode, secrets for Envoy's environment)
     any_tokens = os.path.join(work, "plain.txt")
-    with open(any_tokens, "w") as f:
-        f.write("x\n")
-    specs.append(("no filter", [], any_tokens, "none", "-", "-"))
-    specs.append(("empty wasm filter (floor)", [wasm_filter(NOOP, {})], any_tokens, "noop", "-", "-"))
-    specs.append(("empty wasm filter, unused callbacks stripped", [wasm_filter(NOOP_STRIPPED, {})], any_tokens,
-                  "noop-stripped", "-", "-"))
+    write_requests(any_tokens, bearer_requests(["x"]))
+    specs.append(("no filter", [], any_tokens, "none", "-", "-", None))
+    specs.append(("empty wasm filter (floor)", [wasm_filter(noop, {})], any_tokens, "noop", "-", "-", None))
+    specs.append(("empty wasm filter, unused callbacks stripped", [wasm_filter(noop_stripped, {})], any_tokens,
+                  "noop-stripped", "-", "-", None))
     for alg in a.algs.split(","):
         key, jwk = ks[alg]
         hit = os.path.join(work, f"{alg}-hit.txt")
         miss = os.path.join(work, f"{alg}-miss.txt")
-        with open(hit, "w") as f:
-            f.write(tokens(key, alg, 1)[0] + "\n")
-        with open(miss, "w") as f:
-            f.write("\n".join(tokens(key, alg, a.distinct)) + "\n")
+        write_requests(hit, bearer_requests(tokens(key, alg, 1)))
+        write_requests(miss, bearer_requests(tokens(key, alg, a.distinct)))
         for mode, tf in [("hit", hit), ("miss", miss)]:
             if mode not in a.modes.split(","):
                 continue
@@ -242,20 +391,24 @@ def main():
                 if ("on" if cache else "off") not in a.caches.split(","):
                     continue
                 specs.append((f"jwt_authn {alg} {mode} {c}", [jwt_authn_filter(jwk, cache)], tf,
-                              f"jwt_authn/{c}", alg, mode))
-                specs.append((f"edgeward {alg} {mode} {c}", [wasm_filter(WASM, edgeward_policy(jwk, cache))], tf,
-                              f"edgeward/{c}", alg, mode))
+                              f"jwt_authn/{c}", alg, mode, None))
+                specs.append((f"edgeward {alg} {mode} {c}", [wasm_filter(wasm, edgeward_policy(jwk, cache))], tf,
+                              f"edgeward/{c}", alg, mode, None))
+    if schemes:
+        rs_miss = os.path.join(work, "RS256-session-route.txt")
+        write_requests(rs_miss, bearer_requests(tokens(ks["RS256"][0], "RS256", a.distinct)))
+        specs += scheme_rows(schemes, wasm, ks["RS256"][1], rs_miss, a.caches.split(","), a.distinct, work)
     # Rows are interleaved across passes, so a slow spell of the machine spreads over all rows
     # instead of landing on one.
     samples = {s[0]: [] for s in specs}
     for p in range(a.passes):
-        for name, filters, tf, *_ in specs:
-            r = run_row(filters, tf, a.seconds, work)
+        for name, filters, tf, *_, secrets in specs:
+            r = run_row(filters, tf, a.seconds, work, secrets)
             samples[name].append(r)
             print(f"  pass {p + 1}: {name:46s} {r[0]:9.0f} req/s  cpu {r[3]:6.1f} µs/req",
                   file=sys.stderr, flush=True)
     rows = []
-    for name, _, _, impl, alg, mode in specs:
+    for name, _, _, impl, alg, mode, _ in specs:
         med = [statistics.median(col) for col in zip(*samples[name])]
         rows.append({"name": name, "impl": impl, "alg": alg, "mode": mode, "rps": med[0], "p50": med[1],
                      "p99": med[2], "cpu": med[3], "cpus": [x[3] for x in samples[name]]})
@@ -273,9 +426,41 @@ def main():
             if ref and ref["cpu"] - base > 0:
                 ratio = f"{extra / (ref['cpu'] - base):.2f}x"
         print(f"| {r['name']} | {r['rps']:.0f} | {r['p50']:.0f} | {r['p99']:.0f} | {r['cpu']:.1f} | {extra:.1f} | {ratio} |")
+    if schemes:
+        scheme_table(rows, base)
     print("\nPer-pass Envoy CPU µs/req (spread):")
     for r in rows:
         print(f"  {r['name']:46s} " + " ".join(f"{c:6.1f}" for c in r["cpus"]))
+
+
+def scheme_table(rows, base):
+    """Per scheme row: its extra CPU over no filter, and that against the RS256 anchors of this run
+    (same token-cache setting for session rows; cache off for signed rows, which have none)."""
+    by = {(r["impl"], r["alg"], r["mode"]): r for r in rows}
+
+    def ref(impl, cache):
+        for c in ([cache] if cache != "-" else []) + ["off", "on"]:
+            r = by.get((f"{impl}/cache {c}", "RS256", "miss"))
+            if r and r["cpu"] - base > 0:
+                return r
+        return None
+
+    def ratio(extra, r):
+        return f"{extra / (r['cpu'] - base):.2f}x ({r['name']})" if r else "-"
+
+    print("\nSigned URLs, signed cookies and session cookies: distinct credentials per request (miss), "
+          "ratios of extra CPU µs/req (below 1: cheaper than the anchor)\n")
+    print("| row | extra CPU µs/req | req/s | verifications/s per core (1e6 / extra CPU) "
+          "| vs edgeward RS256 miss | vs jwt_authn RS256 miss |")
+    print("|---|---:|---:|---:|---|---|")
+    for r in rows:
+        if not r["impl"].startswith("scheme/"):
+            continue
+        cache = r["impl"].split("/")[1]
+        extra = r["cpu"] - base
+        per_core = f"{1e6 / extra:,.0f}" if extra > 0 else "-"
+        print(f"| {r['name']} | {extra:.1f} | {r['rps']:.0f} | {per_core} | {ratio(extra, ref('edgeward', cache))} "
+              f"| {ratio(extra, ref('jwt_authn', cache))} |")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 //
 //   node benches/js_bench.mjs [--ms 400] [--passes 5] [--runtime node|workerd|both]
 //                             [--tokens 2000] [--algs HS256,ES256,RS256,EdDSA] [--inst-runs 10]
+//                             [--schemes session,akamai,google,cloudfront_url,cloudfront_cookie|none]
 //
 // Rows per algorithm (benches/js/rows.js, the same code in both runtimes):
 //   jose warm / cold                jwtVerify (WebCrypto), key imported once; one repeated token /
@@ -11,6 +12,19 @@
 //                                   off (token_cache.max_entries = 0)
 //   edgeward cold                   verifySync on the distinct tokens; cache on but bounded to 256
 //                                   entries (FIFO), so every lookup misses (checked below)
+// Signed URLs, signed cookies and session cookies (--schemes, default all; rows "signed ...",
+// see benches/js/rows.js): check() on prebuilt Requests, --tokens distinct credentials each,
+// from signers that are not edgeward's: session cookies by jose (HS256, typ
+// "edgeward-session+jwt", kid; iss, aud, sub, iat, exp, jti), Akamai tokens by Akamai's
+// `akamai-edgeauth` (npm), Google Cloud CDN signed URLs by the algorithm on Google's "Using
+// signed URLs" page (HMAC-SHA1, base64url with padding), CloudFront signed URLs (canned
+// policy) and cookies (custom policy, wildcard Resource) by the algorithm of CloudFront's
+// developer guide ("Create a signed URL using a canned policy" / "... a custom policy":
+// RSA-SHA1 over the policy, CloudFront's base64 with -_~) in node:crypto. Their table gives
+// verifications/s, the ratio to edgeward's check() of an RS256 bearer token on the session
+// route (same cache mode) and to jose (RS256 and the session cookie only; "-" where jose has
+// no equivalent).
+//
 // Each pass runs every row once for a fixed window of about --ms, rows interleaved (and the order
 // rotated per pass) to spread machine noise; the table shows medians over passes. Every verdict
 // is checked (every token is valid): wrong verdicts are counted and printed.
@@ -25,12 +39,14 @@
 // nothing secret is written anywhere (the workerd temp dir holds code and config only; keys and
 // tokens go to the worker in a setup request). Every process started is stopped by PID, also on
 // error, on SIGINT/SIGTERM, and by a watchdog that bounds the whole run.
+import { createHmac, generateKeyPairSync, sign as rsaSign } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { KINDS, COLD_CACHE_ENTRIES, makeRows } from './js/rows.js';
+import { KINDS, COLD_CACHE_ENTRIES, SCHEME_KINDS, SIGNED_KINDS, makeRows } from './js/rows.js';
 import { killAllSync, runChild, stopAll } from './js/procs.mjs';
 import { startWorkerd, TESTS } from './js/workerd.mjs';
 
@@ -45,10 +61,15 @@ const TARBALL = join(ROOT, 'wasm', 'edgeward-0.1.0.tgz');
 const ISS = 'https://idp.bench';
 const AUD = 'api';
 const HS_ENV = 'EDGEWARD_BENCH_HS256';
+const SCHEMES = Object.keys(SCHEME_KINDS);
+const ORIGIN = 'https://cdn.example.com';
+const LIFETIME = 3 * 3600; // every credential outlives the longest run
 
 // ---------------------------------------------------------------- arguments
 function parseArgs(argv) {
-  const o = { ms: 400, passes: 5, runtime: 'both', tokens: 2000, algs: 'HS256,ES256,RS256,EdDSA', instRuns: 10 };
+  const o = {
+    ms: 400, passes: 5, runtime: 'both', tokens: 2000, algs: 'HS256,ES256,RS256,EdDSA', instRuns: 10, schemes: SCHEMES.join(','),
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -61,8 +82,9 @@ function parseArgs(argv) {
     else if (a === '--tokens') o.tokens = Number(val());
     else if (a === '--algs') o.algs = val();
     else if (a === '--inst-runs') o.instRuns = Number(val());
+    else if (a === '--schemes') o.schemes = val();
     else if (a === '-h' || a === '--help') {
-      console.log('node benches/js_bench.mjs [--ms 400] [--passes 5] [--runtime node|workerd|both] [--tokens 2000] [--algs HS256,ES256,RS256,EdDSA] [--inst-runs 10]');
+      console.log(`node benches/js_bench.mjs [--ms 400] [--passes 5] [--runtime node|workerd|both] [--tokens 2000] [--algs HS256,ES256,RS256,EdDSA] [--inst-runs 10] [--schemes ${SCHEMES.join(',')}|none]`);
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -73,6 +95,8 @@ function parseArgs(argv) {
     throw new Error(`--tokens: ${COLD_CACHE_ENTRIES * 2 + 1} to 20000`);
   }
   o.algs = o.algs.split(',').map((s) => s.trim()).filter(Boolean);
+  o.schemes = o.schemes === 'none' ? [] : o.schemes.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of o.schemes) if (!SCHEMES.includes(s)) throw new Error(`--schemes: unknown ${s}`);
   for (const a of o.algs) if (!['HS256', 'ES256', 'RS256', 'EdDSA'].includes(a)) throw new Error(`--algs: unknown ${a}`);
   if (!(Number.isInteger(o.instRuns) && o.instRuns >= 0 && o.instRuns <= 50)) throw new Error('--inst-runs: 0 to 50');
   o.runtimes = o.runtime === 'both' ? ['node', 'workerd'] : [o.runtime];
@@ -121,6 +145,84 @@ async function makeSpec(jose, algs, count) {
       cold.push(...(await Promise.all(chunk)));
     }
     spec.tokens[alg] = { warm: await sign(alg, 'warm'), cold };
+  }
+  return { spec, env };
+}
+
+// ---------------------------------------------------------------- signed URLs, cookies, sessions
+const cfBase64 = (buf) => buf.toString('base64').replace(/\+/g, '-').replace(/=/g, '_').replace(/\//g, '~');
+const padded = (b64url) => b64url + '='.repeat((4 - (b64url.length % 4)) % 4);
+
+/** spec.signed for rows.js and the env strings its policy names; keys drawn now. */
+async function makeSignedSpec(jose, schemes, count) {
+  const kinds = SIGNED_KINDS.filter((k) => schemes.some((s) => SCHEME_KINDS[s].includes(k)));
+  const t = Math.floor(Date.now() / 1000);
+  const exp = t + LIFETIME;
+  const spec = { origin: ORIGIN, kinds };
+  const env = {};
+  const range = (f) => Array.from({ length: count }, (_, i) => f(i));
+  if (schemes.includes('session')) {
+    const { publicKey, privateKey } = await jose.generateKeyPair('RS256');
+    const jwk = { ...(await jose.exportJWK(publicKey)), kid: 'rs', alg: 'RS256' };
+    const rs = (jti) => new jose.SignJWT({ iss: ISS, aud: AUD, sub: 'bench-user', iat: t - 5, exp, jti })
+      .setProtectedHeader({ alg: 'RS256', kid: 'rs', typ: 'JWT' }).sign(privateKey);
+    const secret = crypto.getRandomValues(new Uint8Array(32));
+    const session = {
+      iss: 'https://edge.bench/session', aud: 'app', kid: 's1', typ: 'edgeward-session+jwt',
+      secretB64: jose.base64url.encode(secret), env: 'EDGEWARD_BENCH_SESSION', cookie: '__Host-edgeward-session',
+      lifetime: LIFETIME + 60,
+    };
+    const ses = (jti) => new jose.SignJWT({ iss: session.iss, aud: session.aud, sub: `user-${jti}`, iat: t - 5, exp, jti })
+      .setProtectedHeader({ alg: 'HS256', typ: session.typ, kid: session.kid }).sign(secret);
+    env[session.env] = session.secretB64;
+    // RS256 signing is slow-ish: 64 at a time.
+    const cold = [];
+    for (let i = 0; i < count; i += 64) {
+      cold.push(...(await Promise.all(range((j) => j).slice(i, i + 64).map((j) => rs(`cold-${j}`)))));
+    }
+    spec.rs256 = { iss: ISS, aud: AUD, jwk, warm: await rs('warm'), cold };
+    spec.session = { ...session, warm: await ses('warm'), cold: await Promise.all(range((j) => ses(`cold-${j}`))) };
+  }
+  if (schemes.includes('akamai')) {
+    const EdgeAuth = createRequire(join(NM, 'x.js'))('akamai-edgeauth');
+    const key = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex');
+    env.EDGEWARD_BENCH_AKAMAI = key;
+    // Distinct tokens: one expiry each (the signer has no jti).
+    spec.akamai = { env: 'EDGEWARD_BENCH_AKAMAI', cold: range((i) => ({ path: '/ak/v/seg.ts', headers: {
+      cookie: `__token__=${new EdgeAuth({ key, algorithm: 'sha256', startTime: t - 5, endTime: exp + i }).generateACLToken('/ak/*')}`,
+    } })) };
+  }
+  if (schemes.includes('google')) {
+    const key = Buffer.from(crypto.getRandomValues(new Uint8Array(16)));
+    env.EDGEWARD_BENCH_GOOGLE = padded(key.toString('base64url'));
+    const signUrl = (url) => {
+      const toSign = `${url}?Expires=${exp}&KeyName=edge-key`;
+      return `${toSign}&Signature=${padded(createHmac('sha1', key).update(toSign).digest('base64url'))}`;
+    };
+    spec.google = { env: 'EDGEWARD_BENCH_GOOGLE', keyName: 'edge-key',
+      cold: range((i) => ({ path: signUrl(`${ORIGIN}/g/v/seg-${i}.ts`).slice(ORIGIN.length), headers: {} })) };
+  }
+  if (schemes.includes('cloudfront_url') || schemes.includes('cloudfront_cookie')) {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const keyId = 'K2JCJMDEHXQW5F';
+    const policy = (resource, until) => `{"Statement":[{"Resource":"${resource}","Condition":{"DateLessThan":{"AWS:EpochTime":${until}}}}]}`;
+    const sig = (p) => cfBase64(rsaSign('sha1', Buffer.from(p), privateKey));
+    spec.cloudfront = {
+      keyId, pem: publicKey.export({ type: 'spki', format: 'pem' }),
+      // Canned policy URLs (botocore's parameter order), one URL each.
+      urls: schemes.includes('cloudfront_url') ? range((i) => {
+        const url = `${ORIGIN}/cf/v/seg-${i}.ts`;
+        return { path: `${url.slice(ORIGIN.length)}?Expires=${exp}&Signature=${sig(policy(url, exp))}&Key-Pair-Id=${keyId}`,
+          headers: {} };
+      }) : [],
+      // Custom policy cookies over every URL under /cfc/, distinct by expiry.
+      cookies: schemes.includes('cloudfront_cookie') ? range((i) => {
+        const p = policy(`${ORIGIN}/cfc/*`, exp + i);
+        return { path: '/cfc/v/seg.ts', headers: {
+          cookie: `CloudFront-Policy=${cfBase64(Buffer.from(p))}; CloudFront-Signature=${sig(p)}; CloudFront-Key-Pair-Id=${keyId}`,
+        } };
+      }) : [],
+    };
   }
   return { spec, env };
 }
@@ -339,11 +441,47 @@ function table(rows, rtName) {
   return lines.join('\n');
 }
 
+const SIGNED_REF = {
+  'edgeward check() RS256 warm': ['anchor', null],
+  'edgeward check() session warm': ['edgeward check() RS256 warm', null],
+  'edgeward check() RS256 cold': ['anchor', 'jose RS256 cold'],
+  'edgeward check() session cold': ['edgeward check() RS256 cold', 'jose session cold'],
+};
+
+function signedTable(rows, rtName) {
+  const mine = rows.filter((r) => r.rt.name === rtName && r.alg === 'signed');
+  const get = (kind) => mine.find((r) => r.kind === kind);
+  const lines = [
+    '| row | verifications/s | µs/verification | spread | vs edgeward check() RS256, session route | vs jose | wrong |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  const ratio = (r, kind) => {
+    if (kind === 'anchor') return '(anchor)';
+    const ref = kind && get(kind);
+    return ref ? `${(r.rate / ref.rate).toFixed(2)}x` : '-';
+  };
+  for (const kind of SIGNED_KINDS) {
+    const r = get(kind);
+    if (!r) continue;
+    // Signed URLs and cookies: against the cold RS256 check() (every request verifies a signature).
+    const [ew, jo] = SIGNED_REF[kind] ?? (kind.startsWith('jose') ? [null, null] : ['edgeward check() RS256 cold', null]);
+    const spread = r.rates.length > 1 ? `±${((50 * (Math.max(...r.rates) - Math.min(...r.rates))) / r.rate).toFixed(0)}%` : '';
+    lines.push(`| ${kind} | ${fmtRate(r.rate)} | ${fmtUs(1e6 / r.rate)} | ${spread} | ${kind.startsWith('jose') ? '' : ratio(r, ew)} | ${kind.startsWith('jose') ? '' : ratio(r, jo)} | ${r.wrong} |`);
+  }
+  return lines.join('\n');
+}
+
 function cacheCheck(stats) {
   // Cold instances must only miss; warm-on instances must hit; off instances must be disabled.
   const problems = [];
   const parts = [];
   for (const [alg, s] of Object.entries(stats)) {
+    if (alg === 'signed') {
+      // The cold instance misses on every JWT (bounded cache); signed credentials bypass it.
+      if (s.cold.hits !== 0) problems.push(`signed cold: ${s.cold.hits} cache hits`);
+      parts.push(`signed-route warm ${s.on.hits}/${s.on.misses}, cold ${s.cold.hits}/${s.cold.misses}`);
+      continue;
+    }
     if (s.cold.hits !== 0) problems.push(`${alg} cold: ${s.cold.hits} cache hits`);
     if (!(s.on.hits > 0)) problems.push(`${alg} warm cache on: no hits`);
     if (s.off.enabled !== false) problems.push(`${alg} warm cache off: cache enabled`);
@@ -358,7 +496,8 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
 
   // Watchdog: a generous bound on the whole run (normal runs take well under half of it).
-  const rowCount = opts.algs.length * KINDS.length * opts.runtimes.length;
+  const signedKinds = SIGNED_KINDS.filter((k) => opts.schemes.some((s) => SCHEME_KINDS[s].includes(k)));
+  const rowCount = (opts.algs.length * KINDS.length + signedKinds.length) * opts.runtimes.length;
   const boundS = 120 + opts.instRuns * 5 + rowCount * (3 * opts.passes + 4) * (opts.ms / 1000) + (opts.tokens / 1000) * 20;
   const watchdog = setTimeout(() => {
     console.error(`watchdog: run exceeded ${boundS.toFixed(0)} s; stopping every child process`);
@@ -374,6 +513,12 @@ async function main() {
 
   log(`keys and ${opts.tokens} tokens per algorithm (${opts.algs.join(', ')})`);
   const { spec, env } = await makeSpec(jose, opts.algs, opts.tokens);
+  if (opts.schemes.length) {
+    log(`signed URLs, signed cookies and session cookies: ${opts.tokens} distinct credentials each (${opts.schemes.join(', ')})`);
+    const signed = await makeSignedSpec(jose, opts.schemes, opts.tokens);
+    spec.signed = signed.spec;
+    Object.assign(env, signed.env);
+  }
 
   const runtimes = [];
   let workerdVersion = '';
@@ -415,6 +560,14 @@ function report({ opts, rows, warmup, stats, notes, labels, sz, inst, workerdVer
     out.push('');
     out.push(table(rows, rtName));
     out.push('');
+    if (rows.some((r) => r.rt.name === rtName && r.alg === 'signed')) {
+      out.push('Signed URLs, signed cookies and session cookies through check() (ratios: verifications/s over the anchor\'s; '
+        + 'warm = one repeated credential, cache on; cold and signed rows = distinct credentials, every lookup a miss; '
+        + 'jose rows are jwtVerify alone, no Request):');
+      out.push('');
+      out.push(signedTable(rows, rtName));
+      out.push('');
+    }
     out.push('- spread: half the range of verifications/s over the passes, relative to the median');
     for (const n of notes[rtName]) out.push(`- ${n}`);
     const c = stats[rtName];
@@ -468,7 +621,7 @@ function report({ opts, rows, warmup, stats, notes, labels, sz, inst, workerdVer
   }
   out.push(`| .wasm < 300 KB gzip | ${kb(sz.wasmGz)} | ${goal(sz.wasmGz < 300 * 1024)} |`);
   out.push(`| wrong verdicts = 0 | ${wrongAll} of ${nAll.toLocaleString('en-US')} verifications (${wrongMeasured} in the timed windows) | ${goal(wrongAll === 0)} |`);
-  const behind = rows.filter((r) => r.alg !== 'HS256' && r.kind !== 'edgeward warm cache on' && r.kind.startsWith('edgeward') && r.ratio < 1);
+  const behind = rows.filter((r) => r.alg !== 'HS256' && r.alg !== 'signed' && r.kind !== 'edgeward warm cache on' && r.kind.startsWith('edgeward') && r.ratio < 1);
   if (behind.length) {
     out.push('');
     out.push(`Behind jose where every call checks a signature in wasm (expected; pure-Rust bignum in wasm vs native WebCrypto): ${behind.map((r) => `${r.rt.name} ${r.alg} ${r.kind.replace('edgeward ', '')} ${r.ratio.toFixed(2)}x`).join(', ')}.`);
