@@ -77,6 +77,33 @@ pub struct Decision {
     /// A short fingerprint of the token the verdict is about (first 6 bytes of its SHA-256,
     /// hex) for correlating logs. Never the token itself.
     pub fingerprint: Option<String>,
+    /// For an allowed request: a `jti` the host must record as used before letting the request
+    /// through (a `DPoP` proof's, or a one-time token's). If the host's replay store says it was
+    /// seen (or is full), the host answers [`replay_rejected`] instead.
+    pub replay: Vec<ReplayClaim>,
+}
+
+/// A use of a `jti` to be recorded by the host's replay store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplayClaim {
+    /// The store key: [`crate::replay::replay_key`] of (proof key thumbprint or issuer, `jti`).
+    pub key: [u8; 16],
+    /// The proof's or token's `iat`: time-slotted stores file the entry under it, so every
+    /// replay of one proof or token lands in the same place.
+    pub issued_at: i64,
+    /// When the entry may be forgotten (the proof or token can no longer be accepted).
+    pub expires_at: i64,
+    /// What the `jti` belongs to.
+    pub kind: ReplayKind,
+}
+
+/// Whose `jti` a [`ReplayClaim`] records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplayKind {
+    /// A `DPoP` proof.
+    DpopProof,
+    /// An access token on a rule with `one_time_jti`.
+    OneTimeToken,
 }
 
 impl Decision {
@@ -127,6 +154,8 @@ struct Eval<'p, 'r, 'c> {
     verified: Vec<Option<Result<Rc<Accepted>, Rejection>>>,
     target: &'r Target<'r>,
     cache: Option<&'c mut TokenCache>,
+    /// The replay claim of the proof that verified for each provider.
+    proofs: Vec<Option<ReplayClaim>>,
     /// The client address, looked up on first use.
     #[allow(clippy::option_option)] // outer: looked up yet; inner: known
     client: Option<Option<core::net::IpAddr>>,
@@ -157,7 +186,7 @@ impl Eval<'_, '_, '_> {
         })
     }
 
-    fn verify(&mut self, i: usize, token: &str) -> Result<Rc<Accepted>, Rejection> {
+    fn verify(&mut self, i: usize, token: &str, source: usize) -> Result<Rc<Accepted>, Rejection> {
         let now = self.req.now;
         let generation = self.policy.generation;
         let Some(p) = self.policy.providers.get(i) else {
@@ -197,6 +226,7 @@ impl Eval<'_, '_, '_> {
                 let Kind::Session(session) = &p.kind else {
                     let accepted = result?;
                     self.check_binding(p, &accepted)?;
+                    self.check_dpop(i, p, &accepted, token, source)?;
                     return Ok(accepted);
                 };
                 let client_ip = if session.bind_client_ip {
@@ -231,6 +261,80 @@ impl Eval<'_, '_, '_> {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// `DPoP` (RFC 9449): the scheme the token came with, its `cnf.jkt`, and the proof.
+    fn check_dpop(
+        &mut self,
+        i: usize,
+        p: &Provider,
+        accepted: &Accepted,
+        token: &str,
+        source: usize,
+    ) -> Result<(), Rejection> {
+        let (Some(mode), Some(cfg)) = (p.expectations.binding.dpop, &p.dpop) else {
+            return Ok(());
+        };
+        let jkt = claims::lookup(&accepted.claims, "cnf")
+            .and_then(|c| claims::lookup(c, claims::CNF_JKT))
+            .and_then(Value::as_str);
+        let dpop_scheme = matches!(
+            p.sources.get(source),
+            Some(Source::Header { prefix: Some(pre), .. }) if pre == crate::policy::DPOP_SCHEME
+        );
+        let jkt = match (dpop_scheme, jkt, mode) {
+            // RFC 9449 7.2: a bound token presented as a bearer token is refused.
+            (false, Some(_), _) => {
+                return Err(Rejection::new(
+                    Reason::TokenBindingMismatch,
+                    "dpop token as bearer",
+                ))
+            }
+            (false, None, claims::BindMode::Optional) => return Ok(()),
+            (false, None, claims::BindMode::Required) | (true, None, _) => {
+                return Err(Rejection::new(Reason::TokenNotBound, "dpop"))
+            }
+            (true, Some(jkt), _) => jkt,
+        };
+        let fail = |e: crate::dpop::DpopError| {
+            let reason = match e {
+                crate::dpop::DpopError::UseNonce => Reason::DpopNonceRequired,
+                crate::dpop::DpopError::BindingMismatch => Reason::TokenBindingMismatch,
+                crate::dpop::DpopError::Replayed => Reason::TokenReplayed,
+                _ => Reason::DpopProofInvalid,
+            };
+            Rejection::new(reason, e.code())
+        };
+        let proof = crate::dpop::single_proof(
+            self.req
+                .headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case("dpop"))
+                .map(|(_, v)| *v),
+        )
+        .map_err(fail)?;
+        let origin = self
+            .policy
+            .public_origin
+            .as_deref()
+            .ok_or(Rejection::new(Reason::ConfigInvalid, "public_origin"))?;
+        let htu = crate::context::public_url(origin, self.req.path);
+        let now = self.req.now;
+        let proof = crate::dpop::verify_proof(proof, self.req.method, &htu, Some(token), now, cfg)
+            .map_err(fail)?;
+        crate::dpop::check_binding(jkt, &proof).map_err(fail)?;
+        if let Some(slot) = self.proofs.get_mut(i) {
+            *slot = Some(ReplayClaim {
+                key: crate::replay::replay_key(&proof.jkt, &proof.jti),
+                issued_at: proof.iat,
+                expires_at: proof
+                    .iat
+                    .saturating_add(cfg.max_age_seconds)
+                    .saturating_add(cfg.max_future_seconds),
+                kind: ReplayKind::DpopProof,
+            });
         }
         Ok(())
     }
@@ -283,9 +387,9 @@ impl Eval<'_, '_, '_> {
                 Outcome::Deny(missing.into(), Some(i))
             }
             Found::Ambiguous => Outcome::Deny(Reason::TokenAmbiguous.into(), Some(i)),
-            Found::One { token, .. } => {
+            Found::One { token, source } => {
                 if self.verified.get(i).is_some_and(Option::is_none) {
-                    let result = self.verify(i, &token);
+                    let result = self.verify(i, &token, source);
                     if let Some(slot) = self.verified.get_mut(i) {
                         *slot = Some(result);
                     }
@@ -565,10 +669,53 @@ fn deny(
         .map_or(crate::reason::CredentialKind::Bearer, |p| {
             p.kind.credential_kind()
         });
+    let prov = provider
+        .as_deref()
+        .and_then(|n| policy.providers.iter().find(|p| p.name == n));
     let d = rej.reason.disposition_for(kind);
     let mut response_headers = Vec::new();
-    if let Some(c) = d.challenge.render(&policy.realm) {
-        response_headers.push((String::from("www-authenticate"), c));
+    match prov.and_then(|p| p.expectations.binding.dpop.zip(p.dpop.as_ref())) {
+        // RFC 9449 7.1: a `DPoP` challenge (with `algs`), and a `Bearer` one too when bearer
+        // tokens are also accepted; `DPoP` errors go in the `DPoP` challenge only.
+        Some((mode, cfg)) if d.status == 401 || d.status == 403 || d.status == 400 => {
+            let dpop_error = match rej.reason {
+                Reason::DpopProofInvalid | Reason::TokenReplayed => Some("invalid_dpop_proof"),
+                Reason::DpopNonceRequired => Some("use_dpop_nonce"),
+                _ => None,
+            };
+            let bearer_error = match d.challenge {
+                crate::reason::Challenge::Bearer(e) => e,
+                crate::reason::Challenge::None => None,
+            };
+            if mode == crate::claims::BindMode::Optional {
+                let e = if dpop_error.is_some() {
+                    None
+                } else {
+                    bearer_error
+                };
+                if let Some(c) = crate::reason::Challenge::Bearer(e).render(&policy.realm) {
+                    response_headers.push((String::from("www-authenticate"), c));
+                }
+            }
+            if let Some(mut c) = crate::reason::Challenge::Bearer(None).render(&policy.realm) {
+                c.replace_range(..6, "DPoP");
+                let algs: Vec<&str> = cfg.algorithms.iter().map(crate::jwa::Alg::name).collect();
+                c.push_str(", algs=\"");
+                c.push_str(&algs.join(" "));
+                c.push('"');
+                if let Some(e) = dpop_error.or(bearer_error) {
+                    c.push_str(", error=\"");
+                    c.push_str(e);
+                    c.push('"');
+                }
+                response_headers.push((String::from("www-authenticate"), c));
+            }
+        }
+        _ => {
+            if let Some(c) = d.challenge.render(&policy.realm) {
+                response_headers.push((String::from("www-authenticate"), c));
+            }
+        }
     }
     response_headers.push((String::from("cache-control"), String::from("no-store")));
     response_headers.push((String::from("content-type"), String::from("text/plain")));
@@ -587,7 +734,52 @@ fn deny(
         dropped_headers: Vec::new(),
         fingerprint: None,
         reported: false,
+        replay: Vec::new(),
     }
+}
+
+/// The replay claim of a token on a `one_time_jti` rule: its `jti` and `iat` (both required)
+/// under its issuer, remembered until its `exp` (at most a day after now).
+fn one_time(acc: &Accepted, now: i64) -> Result<ReplayClaim, Rejection> {
+    let obj = acc
+        .claims
+        .as_object()
+        .ok_or(Rejection::new(Reason::ClaimsMalformed, "claims"))?;
+    let jti = obj
+        .get_str("jti")
+        .filter(|j| !j.is_empty())
+        .ok_or(Rejection::new(Reason::ClaimMissing, "jti"))?;
+    let iss = obj.get_str("iss").unwrap_or("");
+    let iat = match obj.get("iat") {
+        Some(Value::Number(n)) => n.floor_and_fraction().map(|(f, _)| f),
+        _ => None,
+    }
+    .ok_or(Rejection::new(Reason::ClaimMissing, "iat"))?;
+    let exp = match obj.get("exp") {
+        Some(Value::Number(n)) => n.floor_and_fraction().map(|(f, _)| f.saturating_add(1)),
+        _ => None,
+    };
+    let expires_at = exp.unwrap_or(now).max(now).min(now.saturating_add(86_400));
+    Ok(ReplayClaim {
+        key: crate::replay::replay_key(iss, jti),
+        issued_at: iat,
+        expires_at,
+        kind: ReplayKind::OneTimeToken,
+    })
+}
+
+/// The denial for an allowed decision whose [`Decision::replay`] the host's replay store
+/// refused (seen before, or the store is full: both fail closed). Same rule and provider;
+/// `token_replayed`, with the provider's challenge.
+pub fn replay_rejected(policy: &Policy, allowed: &Decision) -> Decision {
+    let mut d = deny(
+        policy,
+        &Rejection::new(Reason::TokenReplayed, "jti"),
+        allowed.rule,
+        allowed.provider.clone(),
+    );
+    d.fingerprint.clone_from(&allowed.fingerprint);
+    d
 }
 
 /// Decides one request.
@@ -675,6 +867,7 @@ pub fn verify_provider(
         target: &target,
         cache: None,
         client: None,
+        proofs: alloc::vec![None; n],
     };
     match ev.provider(index) {
         Outcome::Deny(rej, _) => Err(rej),
@@ -725,6 +918,7 @@ fn allow_without_token(policy: &Policy, rule_index: usize) -> Decision {
         dropped_headers: Vec::new(),
         fingerprint: None,
         reported: false,
+        replay: Vec::new(),
     }
 }
 
@@ -745,6 +939,7 @@ fn evaluate(
         target,
         cache,
         client: None,
+        proofs: alloc::vec![None; n],
     };
     // Standalone allow_missing / allow_missing_or_failed verify every provider's token.
     let requirement = match &rule.requires {
@@ -777,11 +972,20 @@ fn evaluate(
     }
     match ev.eval(&requirement, &scope) {
         Outcome::Deny(rej, p) => {
-            let name = p
-                .and_then(|i| policy.providers.get(i))
-                .map(|p| p.name.clone());
+            let prov = p.and_then(|i| policy.providers.get(i));
+            let name = prov.map(|p| p.name.clone());
             let mut d = deny(policy, &rej, Some(rule_index), name);
             d.fingerprint = p.and_then(|i| ev.token_fingerprint(i));
+            // RFC 9449 9: a fresh server nonce with `use_dpop_nonce`.
+            if rej.reason == Reason::DpopNonceRequired {
+                if let Some(key) = prov
+                    .and_then(|p| p.dpop.as_ref())
+                    .and_then(|c| c.nonce.as_ref())
+                {
+                    d.response_headers
+                        .push((String::from("dpop-nonce"), key.issue(req.now)));
+                }
+            }
             d
         }
         Outcome::Allow(accepted) => {
@@ -795,6 +999,18 @@ fn evaluate(
                 if d.provider.is_none() {
                     d.provider = Some(p.name.clone());
                     d.accepted = Some(Rc::clone(acc));
+                    d.replay.extend(ev.proofs.get(i).copied().flatten());
+                    if rule.one_time_jti {
+                        match one_time(acc, req.now) {
+                            Ok(claim) => d.replay.push(claim),
+                            Err(rej) => {
+                                let mut denied =
+                                    deny(policy, &rej, Some(rule_index), Some(p.name.clone()));
+                                denied.fingerprint = ev.token_fingerprint(i);
+                                return denied;
+                            }
+                        }
+                    }
                 }
                 if !p.forward {
                     if let Some(Source::Header { name, .. }) = p.sources.get(*source) {

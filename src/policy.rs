@@ -66,6 +66,26 @@ pub struct PolicyDoc {
     pub client_certificate_header: Option<ClientCertHeaderDoc>,
 }
 
+/// `dpop_proof`: the proof checks beyond RFC 9449's fixed ones.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DpopProofDoc {
+    /// Proof algorithms (asymmetric only; default ES256, ES384, PS256, RS256, `EdDSA`).
+    #[serde(default)]
+    pub algorithms: Option<Vec<String>>,
+    /// How old a proof's `iat` may be (default 300; 1 to 3600).
+    #[serde(default)]
+    pub max_age_seconds: Option<i64>,
+    /// Require server nonces (`DPoP-Nonce`), made statelessly with the HMAC secret in this
+    /// environment variable (unpadded base64url, at least 32 bytes).
+    #[serde(default)]
+    pub nonce_secret_from_env: Option<String>,
+    /// How long a nonce stays current (default 60; 10 to 3600); the previous one is also
+    /// accepted.
+    #[serde(default)]
+    pub nonce_slot_seconds: Option<i64>,
+}
+
 /// Where a trusted TLS terminator puts the client certificate's digest.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -207,6 +227,13 @@ pub struct ProviderDoc {
     /// `cnf.x5t#S256` matching the client certificate) or `optional` (bound tokens must match).
     #[serde(default)]
     pub certificate_bound: Option<String>,
+    /// `DPoP` (RFC 9449): `required` (tokens come as `Authorization: DPoP` with a proof) or
+    /// `optional` (bearer tokens without `cnf` are also accepted).
+    #[serde(default)]
+    pub dpop: Option<String>,
+    /// How `DPoP` proofs are checked.
+    #[serde(default)]
+    pub dpop_proof: Option<DpopProofDoc>,
     /// Token size cap in bytes (default 8192, at most 65536).
     #[serde(default)]
     pub max_token_bytes: Option<usize>,
@@ -345,6 +372,11 @@ pub struct RuleDoc {
     /// `enforce` (default) or `report`.
     #[serde(default)]
     pub mode: Mode,
+    /// Each token's `jti` is accepted once (the host's replay store remembers it until the
+    /// token's `exp`; tokens without `jti` are refused). Scoped to the store: one Envoy process,
+    /// one edge isolate.
+    #[serde(default)]
+    pub one_time_jti: bool,
 }
 
 /// Exactly one of `prefix` / `path`, and optional methods.
@@ -444,6 +476,8 @@ pub struct Provider {
     pub limits: TokenLimits,
     /// Where the host fetches the keys, for remote providers.
     pub remote: Option<RemoteJwks>,
+    /// How `DPoP` proofs are checked, for providers with `dpop`.
+    pub dpop: Option<crate::dpop::DpopConfig>,
     /// False while a remote provider has no servable key set: its tokens get
     /// `jwks_unavailable`.
     pub available: bool,
@@ -477,6 +511,8 @@ pub struct Rule {
     pub route: Option<String>,
     /// Enforce or report.
     pub mode: Mode,
+    /// Accept each token's `jti` once.
+    pub one_time_jti: bool,
 }
 
 /// How a rule matches the normalised path.
@@ -639,11 +675,16 @@ impl Policy {
         sha2::Digest::update(&mut h, bytes);
         for p in doc.providers.values() {
             let signed = p.signed.iter().flat_map(crate::credential::signed_env_vars);
+            let nonce = p
+                .dpop_proof
+                .iter()
+                .filter_map(|d| d.nonce_secret_from_env.as_deref());
             for var in p
                 .secrets_from_env
                 .iter()
                 .map(|s| s.env.as_str())
                 .chain(signed)
+                .chain(nonce)
             {
                 sha2::Digest::update(&mut h, [0]);
                 sha2::Digest::update(&mut h, env(var).unwrap_or_default().as_bytes());
@@ -720,6 +761,15 @@ impl Policy {
                 Kind::SignedUrl(s) | Kind::SignedCookie(s) => Some(s),
                 _ => None,
             };
+            if p.dpop.is_some() && doc.public_origin.is_none() {
+                return Err(err(
+                    "public_origin",
+                    format!(
+                        "required by provider {} (DPoP proofs name the URL clients use, htu)",
+                        p.name
+                    ),
+                ));
+            }
             if scheme.is_some_and(Scheme::needs_url) && doc.public_origin.is_none() {
                 return Err(err(
                     "public_origin",
@@ -831,6 +881,7 @@ impl Policy {
                 requires,
                 route: r.matcher.route.clone(),
                 mode: r.mode,
+                one_time_jti: r.one_time_jti,
             });
         }
         let catch_all = rules.last().is_some_and(|r| {
@@ -1176,6 +1227,34 @@ fn compile_provider(
     if let Some(cookie) = &session_cookie {
         sources = alloc::vec![Source::Cookie(cookie.clone())];
     }
+    let dpop_mode = bind_mode(&f("dpop"), p.dpop.as_deref())?;
+    let dpop_config = match (dpop_mode, &p.dpop_proof) {
+        (None, Some(_)) => return Err(err(f("dpop_proof"), "only with dpop")),
+        (None, None) => None,
+        (Some(_), doc) => {
+            if !sources.is_empty() || is_session {
+                return Err(err(
+                    f("dpop"),
+                    "DPoP tokens come in Authorization (DPoP or Bearer scheme): no from_* sources",
+                ));
+            }
+            // Both schemes: a bound token sent as Bearer is refused by name, not missed.
+            sources.push(Source::Header {
+                name: "authorization".into(),
+                prefix: Some("Bearer ".into()),
+            });
+            sources.push(Source::Header {
+                name: "authorization".into(),
+                prefix: Some(String::from(DPOP_SCHEME)),
+            });
+            Some(compile_dpop(
+                &f("dpop_proof"),
+                doc.as_ref(),
+                p.clock_skew_seconds,
+                env,
+            )?)
+        }
+    };
     if sources.is_empty() {
         sources.push(Source::Header {
             name: "authorization".into(),
@@ -1242,8 +1321,8 @@ fn compile_provider(
             claim_rules,
             ignore_cnf: p.ignore_cnf,
             binding: claims::Binding {
-                dpop: None,
                 mtls: bind_mode(&f("certificate_bound"), p.certificate_bound.as_deref())?,
+                dpop: dpop_mode,
             },
         },
         typ,
@@ -1259,7 +1338,74 @@ fn compile_provider(
         },
         available: remote.is_none(),
         remote,
+        dpop: dpop_config,
     })
+}
+
+/// The `Authorization` scheme of `DPoP`-bound tokens, as a source prefix.
+pub const DPOP_SCHEME: &str = "DPoP ";
+
+fn compile_dpop(
+    field: &str,
+    doc: Option<&DpopProofDoc>,
+    skew: i64,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<crate::dpop::DpopConfig, PolicyError> {
+    let mut cfg = crate::dpop::DpopConfig {
+        max_future_seconds: 5 + skew,
+        ..crate::dpop::DpopConfig::default()
+    };
+    let Some(doc) = doc else {
+        return Ok(cfg);
+    };
+    if let Some(list) = &doc.algorithms {
+        let mut set = AlgSet::EMPTY;
+        for a in list {
+            let alg = Alg::from_name(a).ok_or_else(|| {
+                err(
+                    format!("{field}.algorithms"),
+                    format!("{a:?} is not a supported algorithm"),
+                )
+            })?;
+            set = set.with(alg);
+        }
+        cfg.algorithms = set;
+    }
+    if let Some(age) = doc.max_age_seconds {
+        if !(1..=3600).contains(&age) {
+            return Err(err(format!("{field}.max_age_seconds"), "must be 1 to 3600"));
+        }
+        cfg.max_age_seconds = age;
+    }
+    let slot = doc.nonce_slot_seconds.unwrap_or(60);
+    if !(10..=3600).contains(&slot) {
+        return Err(err(
+            format!("{field}.nonce_slot_seconds"),
+            "must be 10 to 3600",
+        ));
+    }
+    match (&doc.nonce_secret_from_env, doc.nonce_slot_seconds) {
+        (Some(var), _) => {
+            let f = format!("{field}.nonce_secret_from_env");
+            let v = env(var)
+                .ok_or_else(|| err(&f, format!("environment variable {var} is not set")))?;
+            let secret = crate::b64::decode(v.trim())
+                .map_err(|_| err(&f, format!("{var} is not unpadded base64url")))?;
+            cfg.nonce = Some(
+                crate::dpop::NonceKey::new(&secret, slot)
+                    .ok_or_else(|| err(&f, format!("{var} must hold at least 32 bytes")))?,
+            );
+        }
+        (None, Some(_)) => {
+            return Err(err(
+                format!("{field}.nonce_slot_seconds"),
+                "only with nonce_secret_from_env",
+            ))
+        }
+        (None, None) => {}
+    }
+    cfg.validate().map_err(|m| err(field, m))?;
+    Ok(cfg)
 }
 
 fn bind_mode(field: &str, v: Option<&str>) -> Result<Option<claims::BindMode>, PolicyError> {
@@ -1453,6 +1599,7 @@ fn compile_signed_provider(
         limits: TokenLimits::default(),
         remote: None,
         available: true,
+        dpop: None,
     })
 }
 
@@ -1660,6 +1807,40 @@ impl Provider {
             verified: Some(verified),
             claims,
         })
+    }
+
+    /// What a caller without a request (the CLI's `verify`, the JS `verify`) must add after
+    /// [`Provider::verify_jwt`]: checks that need the request cannot pass there, so a token
+    /// bound to a key or certificate (`cnf`), a provider that requires a binding, a session
+    /// cookie bound to the client, and signed-URL providers are refused.
+    ///
+    /// # Errors
+    /// `token_binding_mismatch`, `token_not_bound`, `cookie_ip_mismatch`, `config_invalid`.
+    pub fn check_standalone(&self, accepted: &Accepted) -> Result<(), Rejection> {
+        match &self.kind {
+            Kind::SignedUrl(_) | Kind::SignedCookie(_) => {
+                return Err(Rejection::new(
+                    Reason::ConfigInvalid,
+                    "signed credentials are checked against a request",
+                ))
+            }
+            Kind::Session(s) if s.bind_client_ip => {
+                return Err(Rejection::new(Reason::CookieIpMismatch, "no request"));
+            }
+            _ => {}
+        }
+        let b = self.expectations.binding;
+        if claims::lookup(&accepted.claims, "cnf").is_some() && !self.expectations.ignore_cnf {
+            return Err(Rejection::new(
+                Reason::TokenBindingMismatch,
+                "no request to check the binding against",
+            ));
+        }
+        if b.dpop == Some(claims::BindMode::Required) || b.mtls == Some(claims::BindMode::Required)
+        {
+            return Err(Rejection::new(Reason::TokenNotBound, "no request"));
+        }
+        Ok(())
     }
 
     /// Verifies a JWS with an opaque payload (no claim checks).

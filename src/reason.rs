@@ -82,6 +82,19 @@ pub enum Reason {
     TokenNotBound,
     /// The token is bound (`cnf`) to a certificate or key the request does not present.
     TokenBindingMismatch,
+    /// The `DPoP` proof is missing, repeated or invalid (RFC 9449 `invalid_dpop_proof`).
+    DpopProofInvalid,
+    /// The `DPoP` proof lacks a current server nonce (RFC 9449 `use_dpop_nonce`); the denial
+    /// carries a fresh `DPoP-Nonce`.
+    DpopNonceRequired,
+    /// The proof's or token's `jti` was used before (a replayed `DPoP` proof, or a one-time
+    /// token used twice).
+    TokenReplayed,
+    /// The token is on the revocation list (by `jti`, by subject issued before a time, or
+    /// issued before its issuer's epoch).
+    TokenRevoked,
+    /// The revocation list the policy requires was never loaded or is stale beyond its limit.
+    RevocationUnavailable,
 }
 
 impl Reason {
@@ -122,6 +135,11 @@ impl Reason {
         Reason::CookieIpMismatch,
         Reason::TokenNotBound,
         Reason::TokenBindingMismatch,
+        Reason::DpopProofInvalid,
+        Reason::DpopNonceRequired,
+        Reason::TokenReplayed,
+        Reason::TokenRevoked,
+        Reason::RevocationUnavailable,
     ];
 
     /// The stable `snake_case` code.
@@ -162,6 +180,11 @@ impl Reason {
             Reason::CookieIpMismatch => "cookie_ip_mismatch",
             Reason::TokenNotBound => "token_not_bound",
             Reason::TokenBindingMismatch => "token_binding_mismatch",
+            Reason::DpopProofInvalid => "dpop_proof_invalid",
+            Reason::DpopNonceRequired => "dpop_nonce_required",
+            Reason::TokenReplayed => "token_replayed",
+            Reason::TokenRevoked => "token_revoked",
+            Reason::RevocationUnavailable => "revocation_unavailable",
         }
     }
 
@@ -214,7 +237,7 @@ impl Reason {
                 status: 403,
                 challenge: Challenge::Bearer(Some("invalid_token")),
             },
-            Reason::JwksUnavailable => Disposition {
+            Reason::JwksUnavailable | Reason::RevocationUnavailable => Disposition {
                 status: 503,
                 challenge: Challenge::None,
             },
@@ -368,6 +391,11 @@ mod tests {
                 "cookie_ip_mismatch",
                 "token_not_bound",
                 "token_binding_mismatch",
+                "dpop_proof_invalid",
+                "dpop_nonce_required",
+                "token_replayed",
+                "token_revoked",
+                "revocation_unavailable",
             ]
         );
         for r in Reason::ALL {
@@ -395,7 +423,7 @@ mod tests {
                     Some("Bearer realm=\"api\", error=\"insufficient_scope\""),
                 ),
                 "audience_mismatch" => (403, Some("Bearer realm=\"api\", error=\"invalid_token\"")),
-                "jwks_unavailable" => (503, None),
+                "jwks_unavailable" | "revocation_unavailable" => (503, None),
                 "config_invalid" => (500, None),
                 _ => (401, Some("Bearer realm=\"api\", error=\"invalid_token\"")),
             };

@@ -2,6 +2,8 @@
 //! `cnf.x5t#S256`), from the connection's client certificate or a trusted TLS terminator's
 //! forwarded header.
 
+#![allow(clippy::needless_pass_by_value, clippy::format_collect)]
+
 mod common;
 
 use common::{good_claims, kit, policy_json, ISS, NOW};

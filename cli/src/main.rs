@@ -110,7 +110,8 @@ fn verify(args: &[String]) -> Result<u8, Fail> {
                 (i, Value::String(payload))
             })
         } else {
-            p.verify_jwt(&token, now).map(|a| (i, a.claims))
+            p.verify_jwt(&token, now)
+                .and_then(|a| p.check_standalone(&a).map(|()| (i, a.claims)))
         }
     });
     let (valid, reason, detail, provider_name, claims) = match &result {

@@ -115,6 +115,8 @@ struct Shared {
     vm: u64,
     /// Whether this VM has logged that it serves requests.
     announced: bool,
+    /// The shared `jti` replay store, when the policy has `DPoP` providers or one-time rules.
+    replay: Option<shared::ReplayStore>,
 }
 
 impl Shared {
@@ -385,6 +387,32 @@ impl RootContext for Root {
         let cache =
             (policy.token_cache.max_entries > 0).then(|| TokenCache::new(policy.token_cache));
         let uses_routes = policy.rules.iter().any(|r| r.route.is_some());
+        let dpop = policy.providers.iter().filter_map(|p| p.dpop.as_ref());
+        let (past, future) = dpop.fold((0, 0), |(a, b), c| {
+            (a.max(c.max_age_seconds), b.max(c.max_future_seconds))
+        });
+        let replay = if policy.providers.iter().any(|p| p.dpop.is_some())
+            || policy.rules.iter().any(|r| r.one_time_jti)
+        {
+            let Some(store) = shared::ReplayStore::new(past, future) else {
+                log(
+                    LogLevel::Critical,
+                    "edgeward: invalid configuration: DPoP proof windows out of range",
+                );
+                return false;
+            };
+            store.create();
+            log(
+                LogLevel::Info,
+                &format!(
+                    "edgeward: jti replay store in shared data, at most {} bytes",
+                    store.memory_bound()
+                ),
+            );
+            Some(store)
+        } else {
+            None
+        };
         self.shared = Some(Rc::new(RefCell::new(Shared {
             policy: Rc::new(policy),
             remotes,
@@ -394,6 +422,7 @@ impl RootContext for Root {
             uses_routes,
             vm: shared::vm_id(),
             announced: false,
+            replay,
         })));
         self.on_tick();
         true
@@ -646,7 +675,18 @@ fn process_request(shared: &Rc<RefCell<Shared>>, now: i64) -> Action {
         );
     }
     let policy = Rc::clone(&s.policy);
-    let d = decide_with_cache(&policy, &request, s.cache.as_mut());
+    let mut d = decide_with_cache(&policy, &request, s.cache.as_mut());
+    // A DPoP proof's or one-time token's jti is recorded before the request goes on; the
+    // store refusing it (seen, full, unreadable) denies.
+    if d.allow && !d.replay.is_empty() {
+        let recorded = s
+            .replay
+            .as_ref()
+            .is_some_and(|store| d.replay.iter().all(|c| store.record(c, now)));
+        if !recorded {
+            d = edgeward::decision::replay_rejected(&policy, &d);
+        }
+    }
     s.metrics.record(&d);
     // An unknown kid from a remote provider may mean the IdP rotated: ask for a refetch
     // (rate-limited by the lifecycle); this request is answered now, never queued.

@@ -87,3 +87,85 @@ pub fn release(key: &str, me: u64) {
         }
     }
 }
+
+/// The `jti` replay store shared by every worker VM of this Envoy: two fixed rings of
+/// time-slot buckets in shared data (`DPoP` proofs; one-time tokens), created at load. Shared
+/// data has no insert-if-absent, delete or expiry, so each insert is a read, the core's
+/// [`edgeward::replay::BucketRing::insert`] and a compare-and-swap write, retried on a lost
+/// race. A full bucket, a lost race after the retries, or a bucket that does not parse refuse
+/// the request: the store never evicts.
+pub struct ReplayStore {
+    dpop: edgeward::replay::BucketRing,
+    once: edgeward::replay::BucketRing,
+}
+
+/// Retries of a compare-and-swap write that lost a race to another worker.
+const CAS_RETRIES: usize = 8;
+
+impl ReplayStore {
+    /// Rings for `DPoP` proofs up to `dpop_past` seconds old (and `dpop_future` ahead) and for
+    /// one-time tokens issued within the last day; `None` if the sizes are out of range.
+    pub fn new(dpop_past: i64, dpop_future: i64) -> Option<ReplayStore> {
+        let slot = dpop_future.max(60);
+        let dpop = edgeward::replay::BucketRing::for_window(
+            "edgeward.replay.dpop.",
+            dpop_past,
+            dpop_future,
+            slot,
+            4096,
+        )?;
+        let once = edgeward::replay::BucketRing::for_window(
+            "edgeward.replay.once.",
+            86_400,
+            900,
+            900,
+            2048,
+        )?;
+        Some(ReplayStore { dpop, once })
+    }
+
+    /// Creates every bucket that does not exist yet (empty), so later writes always carry a
+    /// CAS value. Two VMs racing here both write empty buckets, which is harmless.
+    pub fn create(&self) {
+        for key in self
+            .dpop
+            .bucket_keys()
+            .iter()
+            .chain(self.once.bucket_keys().iter())
+        {
+            if !matches!(hostcalls::get_shared_data(key), Ok((Some(_), Some(_)))) {
+                let _ = hostcalls::set_shared_data(key, Some(&[]), None);
+            }
+        }
+    }
+
+    /// The most bytes both rings can hold.
+    pub fn memory_bound(&self) -> usize {
+        self.dpop.memory_bound() + self.once.memory_bound()
+    }
+
+    /// Records one use; `false` when it must be refused (seen, full, out of the window, lost
+    /// races, unreadable bucket).
+    pub fn record(&self, claim: &edgeward::decision::ReplayClaim, now: i64) -> bool {
+        let ring = match claim.kind {
+            edgeward::decision::ReplayKind::DpopProof => &self.dpop,
+            edgeward::decision::ReplayKind::OneTimeToken => &self.once,
+        };
+        let key = ring.bucket_key(ring.slot(claim.issued_at));
+        for _ in 0..CAS_RETRIES {
+            let Ok((bytes, Some(cas))) = hostcalls::get_shared_data(&key) else {
+                return false;
+            };
+            let current = bytes.unwrap_or_default();
+            let Ok(next) = ring.insert(&current, claim.key, claim.issued_at, now) else {
+                return false;
+            };
+            match hostcalls::set_shared_data(&key, Some(&next), Some(cas)) {
+                Ok(()) => return true,
+                Err(proxy_wasm::types::Status::CasMismatch) => {}
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+}

@@ -77,6 +77,8 @@ pub struct Engine {
     cache: Option<TokenCache>,
     remotes: Vec<Remote>,
     next_job: u32,
+    /// `jti`s of `DPoP` proofs and one-time tokens seen by this isolate.
+    replay: Option<edgeward::replay::ReplayCache>,
 }
 
 fn config_error(field: &str, message: &str) -> JsValue {
@@ -297,6 +299,7 @@ impl Engine {
             cache,
             remotes,
             next_job: 0,
+            replay: None,
         })
     }
 
@@ -325,7 +328,8 @@ impl Engine {
         let result = match self.cache.as_mut() {
             Some(c) => p.verify_jwt_cached(token, now, policy.generation, c),
             None => p.verify_jwt(token, now).map(Rc::new),
-        };
+        }
+        .and_then(|a| p.check_standalone(&a).map(|()| a));
         if matches!(&result, Err(r) if r.reason == Reason::KeyNotFound) {
             self.unknown_kid(index, now);
         }
@@ -379,6 +383,7 @@ impl Engine {
 
     /// Decides one request. `headers` is every header as `name NUL value NUL ...`, repeats
     /// included (fetch forbids NUL in names and values). Returns the decision as JSON text.
+    #[allow(clippy::too_many_arguments)] // a flat signature is the cheapest call from JS
     pub fn decide(
         &mut self,
         method: &str,
@@ -405,7 +410,21 @@ impl Engine {
             now,
         };
         let policy = Rc::clone(&self.policy);
-        let d = decide_with_cache(&policy, &request, self.cache.as_mut());
+        let mut d = decide_with_cache(&policy, &request, self.cache.as_mut());
+        // DPoP proofs' and one-time tokens' jti: remembered in this isolate only (best effort
+        // at the edge, where isolates share nothing); a replay or a full store denies.
+        if d.allow && !d.replay.is_empty() {
+            let replay = self
+                .replay
+                .get_or_insert_with(|| edgeward::replay::ReplayCache::new(100_000, 2 * 86_400));
+            if !d
+                .replay
+                .iter()
+                .all(|c| replay.insert_if_absent(c.key, c.expires_at, now).is_ok())
+            {
+                d = edgeward::decision::replay_rejected(&policy, &d);
+            }
+        }
         if d.reason == Some(Reason::KeyNotFound) {
             if let Some(i) = d.provider.as_deref().and_then(|n| policy.provider_index(n)) {
                 self.unknown_kid(i, now);
