@@ -496,6 +496,11 @@ fn invert_vartime(a: &Limbs, n: &Limbs) -> Limbs {
     let (mut u, mut v) = (*a, *n);
     let (mut x1, mut x2) = (one, [0; N]);
     while u != one && v != one {
+        // Only u = v = 1 could make one of them zero, and that ends the loop first; the check
+        // keeps a zero (a multiple of n passed in) from halving forever.
+        if is_zero(&u) || is_zero(&v) {
+            return [0; N];
+        }
         while u[0] & 1 == 0 {
             shr1(&mut u, false);
             half_mod(&mut x1, n);
