@@ -454,6 +454,9 @@ pub fn normalize_htu(url: &str) -> Option<String> {
         return None;
     }
     let (host, port) = split_host_port(authority)?;
+    if !host_chars_ok(host) {
+        return None;
+    }
     let mut out = String::with_capacity(url.len());
     out.push_str(&scheme);
     out.push_str("://");
@@ -515,6 +518,20 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<u32>)> {
         }
     };
     Some((host, port))
+}
+
+/// A host is an IP literal in brackets (hex digits, `:`, `.`) or a registered name of
+/// unreserved characters, percent-encodings and sub-delimiters (RFC 3986 section 3.2.2): no
+/// `:`, brackets or other delimiters.
+fn host_chars_ok(host: &str) -> bool {
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return !inner.is_empty()
+            && inner
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+    }
+    host.bytes()
+        .all(|b| is_unreserved(b) || b == b'%' || b"!$&'()*+,;=".contains(&b))
 }
 
 const fn is_unreserved(b: u8) -> bool {
@@ -1207,6 +1224,13 @@ mod tests {
             ("https://:443/r", None),
             ("https://[::1/r", None),
             ("https://[::1]x/r", None),
+            ("https://a:b:80/r", None),
+            ("https://a:b/r", None),
+            ("https://[]/r", None),
+            ("https://[v1.x]/r", None),
+            ("https://a]b/r", None),
+            ("https://a<b/r", None),
+            ("https://a.example/a|b", Some("https://a.example/a|b")),
             ("ftp://a.example/r", None),
             ("a.example/r", None),
             ("/r", None),

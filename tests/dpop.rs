@@ -1,4 +1,4 @@
-//! DPoP proofs (RFC 9449): the RFC's own examples, proofs signed here with keys drawn at run
+//! `DPoP` proofs (RFC 9449): the RFC's own examples, proofs signed here with keys drawn at run
 //! time for every asymmetric algorithm, and, when `EDGEWARD_DPOP_VECTORS` names a file written
 //! by `tests/interop/gen_dpop.mjs` (npm `jose`, run by the interop-fresh stage of
 //! scripts/test.sh), proofs from an independent implementation with the expected outcome of each.
