@@ -97,6 +97,13 @@ def main():
         put("revocation", l)
     h = base64.urlsafe_b64encode(b'{"alg":"HS256","kid":"k","typ":"edgeward-revocations+jwt"}')
     put("revocation", h.rstrip(b"=") + b"." + base64.urlsafe_b64encode(lists[0].encode()).rstrip(b"=") + b".AAAA")
+    # DPoP: the RFC 9449 example proofs, their claims sets (the fuzz entry signs them), URLs.
+    with open(os.path.join(ROOT, "tests", "vectors", "rfc9449", "examples.json")) as f:
+        for p in json.load(f)["proofs"]:
+            put("dpop", p["proof"])
+            claims = p["proof"].split(".")[1]
+            put("dpop", base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+            put("dpop", p["htu"] + "\n" + p["htu"].upper() + ":443/a/../%7e?q#f")
     counts = {t: len(os.listdir(os.path.join(OUT, t))) for t in os.listdir(OUT)}
     print("seed corpora:", ", ".join(f"{t} {n}" for t, n in sorted(counts.items())))
 

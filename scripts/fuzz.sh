@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(b64_json jwks policy token request signed revocation es256)
+[ ${#targets[@]} -gt 0 ] || targets=(b64_json jwks policy token request signed revocation dpop es256)
 if cargo +nightly --version >/dev/null 2>&1; then
   fuzz=(cargo +nightly fuzz)
 else

@@ -35,6 +35,8 @@ interop_fresh() {
   .venv/bin/python tests/interop/gen_pyjwt.py "$dir/pyjwt.json"
   (cd tests/interop && node gen_jose.mjs "$dir/jose.json")
   EDGEWARD_INTEROP_DIR="$dir" cargo test -q --test interop -- freshly_generated_tokens_verify
+  (cd tests/interop && node gen_dpop.mjs "$dir/dpop.json")
+  EDGEWARD_DPOP_VECTORS="$dir/dpop.json" cargo test -q --test dpop -- --exact freshly_generated_jose_proofs
   (cd tests/interop && node gen_revocations.mjs "$dir/revocations.json")
   EDGEWARD_INTEROP_DIR="$dir" cargo test -q --test revocation -- --exact interop_jose_bundles
   rm -rf "$dir"

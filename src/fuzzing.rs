@@ -239,6 +239,84 @@ pub fn signed(data: &[u8]) {
     cloudfront(data, first, rest, now);
 }
 
+/// `DPoP` (RFC 9449): the input as a whole proof; as the claims of a proof signed here with an
+/// Ed25519 key derived from a fixed label (a fuzzer cannot forge a signature, so this drives
+/// every claim check), with and without an access token and a nonce key; each line through
+/// [`crate::dpop::normalize_htu`] (which must be idempotent) and the nonce check; the input as
+/// replay bucket bytes.
+///
+/// # Panics
+/// When [`crate::dpop::normalize_htu`] is not idempotent (the finding).
+pub fn dpop(data: &[u8]) {
+    use crate::dpop::{self, DpopConfig, NonceKey};
+    use crate::replay::{bucket_insert, replay_key, BucketRing, ReplayCache};
+    use ed25519_dalek::Signer;
+    use sha2::Digest as _;
+    let now = 1_800_000_000;
+    let text = String::from_utf8_lossy(data);
+    let nonce_key = NonceKey::new(&[7u8; 32], 60);
+    let configs = [
+        DpopConfig::default(),
+        DpopConfig {
+            algorithms: dpop::ASYMMETRIC,
+            max_age_seconds: i64::MAX,
+            max_future_seconds: i64::MAX,
+            nonce: nonce_key.clone(),
+        },
+    ];
+    let url = "https://api.fuzz/r";
+    for cfg in &configs {
+        for t in [now, i64::MIN, i64::MAX] {
+            let _ = dpop::verify_proof(&text, "GET", url, None, t, cfg);
+        }
+    }
+    let seed: [u8; 32] = sha2::Sha256::digest(b"edgeward fuzz dpop key").into();
+    let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let header = alloc::format!(
+        r#"{{"typ":"dpop+jwt","alg":"EdDSA","jwk":{{"kty":"OKP","crv":"Ed25519","x":"{}"}}}}"#,
+        b64::encode(key.verifying_key().as_bytes())
+    );
+    let input = alloc::format!("{}.{}", b64::encode(header.as_bytes()), b64::encode(data));
+    let proof = alloc::format!(
+        "{input}.{}",
+        b64::encode(&key.sign(input.as_bytes()).to_bytes())
+    );
+    for cfg in &configs {
+        for token in [None, Some("at")] {
+            if let Ok(p) = dpop::verify_proof(&proof, "GET", url, token, now, cfg) {
+                let _ = dpop::check_binding(&p.jkt, &p);
+                let mut cache = ReplayCache::new(2, 600);
+                let k = replay_key(&p.jkt, &p.jti);
+                let _ = cache.insert_if_absent(k, p.iat.saturating_add(300), now);
+                assert!(
+                    cache
+                        .insert_if_absent(k, p.iat.saturating_add(300), now)
+                        .is_err()
+                        || p.iat.saturating_add(300) <= now
+                );
+            }
+        }
+    }
+    for line in text.split('\n') {
+        if let Some(n) = dpop::normalize_htu(line) {
+            assert_eq!(
+                dpop::normalize_htu(&n).as_deref(),
+                Some(n.as_str()),
+                "idempotent"
+            );
+        }
+        if let Some(k) = &nonce_key {
+            let _ = k.check(line, now);
+        }
+        let _ = dpop::single_proof(line.split(' '));
+    }
+    if let Some(ring) = BucketRing::for_window("fuzz:", 300, 5, 60, 8) {
+        let _ = ring.insert(data, [1u8; 16], now, now);
+        let _ = bucket_insert(data, [2u8; 16], 5, 5, 8);
+        let _ = bucket_insert(data, [3u8; 16], 5, 6, 1);
+    }
+}
+
 /// The RFC 7515 appendix A.3 P-256 public key (the one in [`POLICY`]) as a PEM
 /// `SubjectPublicKeyInfo`, for the `CloudFront` key set.
 const CLOUDFRONT_PEM: &str = "-----BEGIN PUBLIC KEY-----
@@ -312,6 +390,7 @@ mod tests {
         ];
         for i in inputs {
             signed(i);
+            dpop(i);
             b64_and_json(i);
             jwks(i);
             revocation(i);
