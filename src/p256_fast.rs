@@ -1160,7 +1160,7 @@ mod tests {
                  pub(super) const G_TABLE: &[[[u64; 4]; 2]] = &[\n",
             );
             let hex = |w: [u64; 4]| w.map(|v| std::format!("{v:#018x}")).join(", ");
-            for p in table.iter() {
+            for p in &table {
                 let [x, y] = [words(&p.x.0), words(&p.y.0)];
                 writeln!(src, "    [[{}], [{}]],", hex(x), hex(y)).unwrap();
             }
