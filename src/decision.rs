@@ -225,6 +225,7 @@ impl Eval<'_, '_, '_> {
                 };
                 let Kind::Session(session) = &p.kind else {
                     let accepted = result?;
+                    self.policy.check_revoked(i, &accepted.claims, now)?;
                     self.check_binding(p, &accepted)?;
                     self.check_dpop(i, p, &accepted, token, source)?;
                     return Ok(accepted);
@@ -235,7 +236,9 @@ impl Eval<'_, '_, '_> {
                     None
                 };
                 credential::check_session(session, result.as_deref(), client_ip)?;
-                result
+                let accepted = result?;
+                self.policy.check_revoked(i, &accepted.claims, now)?;
+                Ok(accepted)
             }
         }
     }

@@ -64,6 +64,73 @@ pub struct PolicyDoc {
     /// before forwarding, on requests from any other peer.
     #[serde(default)]
     pub client_certificate_header: Option<ClientCertHeaderDoc>,
+    /// Revoked tokens: an inline list and/or a signed list fetched in the background.
+    #[serde(default)]
+    pub revocation: Option<RevocationDoc>,
+}
+
+/// `revocation`: which tokens are denied although they verify.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevocationDoc {
+    /// Entries in the policy itself (`jti`, `subjects`, `issuers`; see `docs/revocation.md`).
+    #[serde(default)]
+    pub inline: Option<serde_json::Value>,
+    /// A signed bundle (`typ: edgeward-revocations+jwt`) fetched like a JWK set.
+    #[serde(default)]
+    pub remote: Option<RevocationRemoteDoc>,
+    /// The providers whose tokens are checked (default: every `jwt` and `session_cookie`
+    /// provider).
+    #[serde(default)]
+    pub providers: Option<Vec<String>>,
+}
+
+/// `revocation.remote`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevocationRemoteDoc {
+    /// `https://` URL of the bundle (`http://` only to loopback, for tests).
+    pub uri: String,
+    /// Envoy: the cluster that reaches the URI's host.
+    #[serde(default)]
+    pub cluster: Option<String>,
+    /// The publisher's verifying keys (a JWK set; public keys, or HMAC secrets by
+    /// `secrets_from_env` are not accepted here).
+    pub keys: serde_json::Value,
+    /// Fetch timeout (default 5).
+    #[serde(default = "default_fetch_timeout")]
+    pub timeout_seconds: i64,
+    /// How often the bundle is fetched (default 60; 5 to 3600).
+    #[serde(default = "default_revocation_refresh")]
+    pub refresh_seconds: i64,
+    /// How old (by its `iat`) a bundle may be before tokens are refused with
+    /// `revocation_unavailable` (default 600).
+    #[serde(default = "default_revocation_stale")]
+    pub max_stale_seconds: i64,
+}
+
+fn default_revocation_refresh() -> i64 {
+    60
+}
+fn default_revocation_stale() -> i64 {
+    600
+}
+
+/// The compiled `revocation`.
+#[derive(Clone, Debug)]
+pub struct Revocation {
+    /// The inline list (empty without one).
+    pub inline: alloc::sync::Arc<crate::revocation::RevocationList>,
+    /// The fetched list, once a bundle verified (`None` before: fail closed).
+    pub fetched: Option<alloc::sync::Arc<crate::revocation::RevocationList>>,
+    /// Where and how often the host fetches the bundle.
+    pub remote: Option<RemoteJwks>,
+    /// The publisher's keys.
+    pub keys: KeySet,
+    /// `max_stale_seconds`.
+    pub max_stale: i64,
+    /// Provider indexes whose tokens are checked.
+    pub providers: Vec<usize>,
 }
 
 /// `dpop_proof`: the proof checks beyond RFC 9449's fixed ones.
@@ -553,6 +620,8 @@ pub struct Policy {
     /// Whether any provider checks certificate-bound tokens (hosts read the connection's peer
     /// certificate digest only then).
     pub uses_peer_certificate: bool,
+    /// Revoked tokens.
+    pub revocation: Option<Revocation>,
 }
 
 /// A policy load error: which field, and what is wrong with it.
@@ -794,6 +863,11 @@ impl Policy {
             Kind::Session(s) => s.bind_client_ip,
             Kind::Jwt => false,
         });
+        let revocation = doc
+            .revocation
+            .as_ref()
+            .map(|r| compile_revocation(r, &providers))
+            .transpose()?;
         let uses_peer_certificate = providers
             .iter()
             .any(|p| p.expectations.binding.mtls.is_some());
@@ -913,6 +987,7 @@ impl Policy {
                 || (uses_peer_certificate && client_certificate_header.is_some()),
             client_certificate_header,
             uses_peer_certificate,
+            revocation,
         })
     }
 
@@ -949,6 +1024,76 @@ impl Policy {
             .get(index)
             .map_or(AlgSet::EMPTY, |p| p.algorithms);
         KeySet::from_jwks(body, algs, Origin::Fetched)
+    }
+
+    /// This policy with a freshly fetched revocation list installed.
+    #[must_use]
+    pub fn with_revocations(&self, list: crate::revocation::RevocationList) -> Policy {
+        let mut p = self.clone();
+        if let Some(r) = p.revocation.as_mut() {
+            r.fetched = Some(alloc::sync::Arc::new(list));
+        }
+        p
+    }
+
+    /// Verifies a fetched revocation bundle with the policy's publisher keys, refusing one
+    /// older (by `seq`) than the list held.
+    ///
+    /// # Errors
+    /// [`crate::revocation::RevocationError`]; the host keeps the list it has and counts a
+    /// failure.
+    pub fn parse_fetched_revocations(
+        &self,
+        body: &[u8],
+        now: i64,
+    ) -> Result<crate::revocation::RevocationList, crate::revocation::RevocationError> {
+        let Some(r) = &self.revocation else {
+            return Err(crate::revocation::RevocationError::Malformed(
+                "no revocation in the policy",
+            ));
+        };
+        let held = r.fetched.as_ref().and_then(|l| l.seq());
+        crate::revocation::RevocationList::from_bundle(
+            body,
+            &r.keys,
+            AlgSet::all(),
+            now,
+            r.max_stale,
+            held,
+        )
+    }
+
+    /// Whether provider `index`'s accepted token (with `claims`) is revoked at `now`.
+    ///
+    /// # Errors
+    /// `revocation_unavailable` when a fetched list is configured and none fresh is held;
+    /// `token_revoked` naming the rule that matched.
+    pub fn check_revoked(&self, index: usize, claims: &Value, now: i64) -> Result<(), Rejection> {
+        let Some(r) = &self.revocation else {
+            return Ok(());
+        };
+        if !r.providers.contains(&index) {
+            return Ok(());
+        }
+        let obj = claims.as_object();
+        let s = |n: &str| obj.and_then(|o| o.get_str(n));
+        let iat = match obj.and_then(|o| o.get("iat")) {
+            Some(Value::Number(n)) => n.floor_and_fraction().map(|(f, _)| f),
+            _ => None,
+        };
+        let (iss, jti, sub) = (s("iss"), s("jti"), s("sub"));
+        let hit = |l: &crate::revocation::RevocationList| {
+            l.check(iss, jti, sub, iat)
+                .map_err(|k| Rejection::new(Reason::TokenRevoked, k.code()))
+        };
+        hit(&r.inline)?;
+        if r.remote.is_some() {
+            match &r.fetched {
+                Some(l) if l.is_fresh(now, r.max_stale) => hit(l)?,
+                _ => return Err(Reason::RevocationUnavailable.into()),
+            }
+        }
+        Ok(())
     }
 
     /// The index of the provider named `name`.
@@ -1600,6 +1745,85 @@ fn compile_signed_provider(
         remote: None,
         available: true,
         dpop: None,
+    })
+}
+
+fn compile_revocation(
+    r: &RevocationDoc,
+    providers: &[Provider],
+) -> Result<Revocation, PolicyError> {
+    let inline = match &r.inline {
+        None => crate::revocation::RevocationList::empty(),
+        Some(v) => {
+            crate::revocation::RevocationList::from_value(&to_value("revocation.inline", v)?)
+                .map_err(|e| err("revocation.inline", e.to_string()))?
+        }
+    };
+    let (remote, keys, max_stale) = match &r.remote {
+        None => (None, KeySet::default(), 0),
+        Some(doc) => {
+            let f = "revocation.remote";
+            let keys = KeySet::from_value(
+                &to_value(&format!("{f}.keys"), &doc.keys)?,
+                AlgSet::all(),
+                Origin::Local,
+            )
+            .map_err(|e| err(format!("{f}.keys"), e.to_string()))?;
+            if !(5..=3600).contains(&doc.refresh_seconds) {
+                return Err(err(format!("{f}.refresh_seconds"), "must be 5 to 3600"));
+            }
+            if !(doc.refresh_seconds..=7 * 86_400).contains(&doc.max_stale_seconds) {
+                return Err(err(
+                    format!("{f}.max_stale_seconds"),
+                    "must be refresh_seconds to 604800",
+                ));
+            }
+            let as_jwks = RemoteJwksDoc {
+                uri: Some(doc.uri.clone()),
+                oidc_discovery: false,
+                cluster: doc.cluster.clone(),
+                timeout_seconds: doc.timeout_seconds,
+                // The lifecycle refreshes at 3/4 of the cache duration.
+                cache_duration_seconds: ((doc.refresh_seconds * 4 + 2) / 3).max(5),
+                max_stale_seconds: doc.max_stale_seconds,
+                unknown_kid_cooldown_seconds: 30,
+            };
+            let remote = compile_remote(None, f, &as_jwks)?;
+            (Some(remote), keys, doc.max_stale_seconds)
+        }
+    };
+    if r.inline.is_none() && remote.is_none() {
+        return Err(err("revocation", "an inline list, a remote one, or both"));
+    }
+    let indexes = match &r.providers {
+        None => providers
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| matches!(p.kind, Kind::Jwt | Kind::Session(_)))
+            .map(|(i, _)| i)
+            .collect(),
+        Some(names) => names
+            .iter()
+            .map(|n| {
+                providers
+                    .iter()
+                    .position(|p| &p.name == n && matches!(p.kind, Kind::Jwt | Kind::Session(_)))
+                    .ok_or_else(|| {
+                        err(
+                            "revocation.providers",
+                            format!("{n:?} is not a jwt or session_cookie provider"),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    Ok(Revocation {
+        inline: alloc::sync::Arc::new(inline),
+        fetched: None,
+        remote,
+        keys,
+        max_stale,
+        providers: indexes,
     })
 }
 

@@ -111,7 +111,12 @@ fn verify(args: &[String]) -> Result<u8, Fail> {
             })
         } else {
             p.verify_jwt(&token, now)
-                .and_then(|a| p.check_standalone(&a).map(|()| (i, a.claims)))
+                .and_then(|a| p.check_standalone(&a).map(|()| a))
+                .and_then(|a| {
+                    policy
+                        .check_revoked(i, &a.claims, now)
+                        .map(|()| (i, a.claims))
+                })
         }
     });
     let (valid, reason, detail, provider_name, claims) = match &result {

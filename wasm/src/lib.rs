@@ -329,7 +329,8 @@ impl Engine {
             Some(c) => p.verify_jwt_cached(token, now, policy.generation, c),
             None => p.verify_jwt(token, now).map(Rc::new),
         }
-        .and_then(|a| p.check_standalone(&a).map(|()| a));
+        .and_then(|a| p.check_standalone(&a).map(|()| a))
+        .and_then(|a| policy.check_revoked(index, &a.claims, now).map(|()| a));
         if matches!(&result, Err(r) if r.reason == Reason::KeyNotFound) {
             self.unknown_kid(index, now);
         }
