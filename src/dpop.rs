@@ -289,6 +289,38 @@ pub fn verify_proof(
     now: i64,
     cfg: &DpopConfig,
 ) -> Result<Proof, DpopError> {
+    verify(proof, method, htu, access_token, now, cfg, None)
+}
+
+/// As [`verify_proof`], with the proof key taken from (or added to) `keys`: a client signs
+/// every proof with the same key, and loading it costs more than verifying with it (a P-256
+/// key builds its comb table, an RSA key its Montgomery constants). The cache changes the cost
+/// only, never the verdict: the `jwk` header is checked for private members first, and a key
+/// is found only under the exact `jwk` JSON and `alg` it was loaded from.
+///
+/// # Errors
+/// As [`verify_proof`].
+pub fn verify_proof_cached(
+    proof: &str,
+    method: &str,
+    htu: &str,
+    access_token: Option<&str>,
+    now: i64,
+    cfg: &DpopConfig,
+    keys: &mut ProofKeyCache,
+) -> Result<Proof, DpopError> {
+    verify(proof, method, htu, access_token, now, cfg, Some(keys))
+}
+
+fn verify(
+    proof: &str,
+    method: &str,
+    htu: &str,
+    access_token: Option<&str>,
+    now: i64,
+    cfg: &DpopConfig,
+    cache: Option<&mut ProofKeyCache>,
+) -> Result<Proof, DpopError> {
     let malformed = DpopError::ProofMalformed;
     if proof.len() > MAX_PROOF_BYTES || !proof.bytes().all(is_token_byte) {
         return Err(malformed);
@@ -325,7 +357,14 @@ pub fn verify_proof(
     {
         return Err(DpopError::ProofKey);
     }
-    let key = proof_key(header, alg)?;
+    let loaded;
+    let key = match cache {
+        Some(c) if c.capacity > 0 => c.get_or_load(header, alg)?,
+        _ => {
+            loaded = proof_key(header, alg)?;
+            &loaded
+        }
+    };
 
     let payload = b64::decode_capped(p, MAX_CLAIMS_BYTES).map_err(|_| malformed)?;
     let signature = b64::decode_capped(s, MAX_SIGNATURE_BYTES).map_err(|_| malformed)?;
@@ -372,20 +411,26 @@ pub fn verify_proof(
         }
     }
     Ok(Proof {
-        jkt: key.thumbprint,
+        jkt: key.thumbprint.clone(),
         jti: String::from(jti),
         iat,
     })
 }
 
-/// The `jwk` header as a public key bound to `alg` alone.
-fn proof_key(header: &Object, alg: Alg) -> Result<jwk::Key, DpopError> {
+/// The `jwk` header, refused when it is not an object or has a private member.
+fn public_jwk(header: &Object) -> Result<&Object, DpopError> {
     let Some(Value::Object(jwk_obj)) = header.get("jwk") else {
         return Err(DpopError::ProofKey);
     };
     if PRIVATE_MEMBERS.iter().any(|m| jwk_obj.get(m).is_some()) {
         return Err(DpopError::ProofKey);
     }
+    Ok(jwk_obj)
+}
+
+/// The `jwk` header as a public key bound to `alg` alone.
+fn proof_key(header: &Object, alg: Alg) -> Result<jwk::Key, DpopError> {
+    let jwk_obj = public_jwk(header)?;
     if alg.family() == Family::Hmac {
         return Err(DpopError::ProofAlg);
     }
@@ -394,6 +439,70 @@ fn proof_key(header: &Object, alg: Alg) -> Result<jwk::Key, DpopError> {
     // curve, `use`/`key_ops`, and a `jwk` `alg` (if any) equal to the header's.
     let value = Value::Object(jwk_obj.clone());
     jwk::parse_jwk(&value, AlgSet::one(alg), Origin::Fetched).map_err(|_| DpopError::ProofKey)
+}
+
+/// Proof keys already loaded, for [`verify_proof_cached`]: at most `capacity` keys, the oldest
+/// replaced first. A cache of performance only: any key can be loaded again, so replacing one
+/// is harmless. Each entry holds the loaded key (about 23 KiB for P-256 with its comb table,
+/// under 3 KiB for RSA, less for the others) and a 32-byte digest of its `alg` and `jwk` JSON.
+#[derive(Clone, Debug, Default)]
+pub struct ProofKeyCache {
+    entries: Vec<([u8; 32], jwk::Key)>,
+    capacity: usize,
+    next: usize,
+}
+
+impl ProofKeyCache {
+    /// A cache of up to `capacity` keys (0 keeps none).
+    pub fn new(capacity: usize) -> ProofKeyCache {
+        ProofKeyCache {
+            entries: Vec::new(),
+            capacity,
+            next: 0,
+        }
+    }
+
+    /// Keys held.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no key is held.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn get_or_load(&mut self, header: &Object, alg: Alg) -> Result<&jwk::Key, DpopError> {
+        let jwk_obj = public_jwk(header)?;
+        let mut h = Sha256::new();
+        h.update(alg.name().as_bytes());
+        h.update([0]);
+        h.update(Value::Object(jwk_obj.clone()).to_json().as_bytes());
+        let id: [u8; 32] = h.finalize().into();
+        if let Some(i) = self.entries.iter().position(|(k, _)| *k == id) {
+            return self
+                .entries
+                .get(i)
+                .map(|(_, key)| key)
+                .ok_or(DpopError::ProofKey);
+        }
+        let key = proof_key(header, alg)?;
+        let slot = if self.entries.len() < self.capacity {
+            self.entries.push((id, key));
+            self.entries.len() - 1
+        } else {
+            let slot = self.next % self.capacity;
+            if let Some(e) = self.entries.get_mut(slot) {
+                *e = (id, key);
+            }
+            self.next = slot + 1;
+            slot
+        };
+        self.entries
+            .get(slot)
+            .map(|(_, key)| key)
+            .ok_or(DpopError::ProofKey)
+    }
 }
 
 fn check_iat(claims: &Object, now: i64, cfg: &DpopConfig) -> Result<i64, DpopError> {
@@ -1124,6 +1233,58 @@ mod tests {
             verify_proof(&proof, "GET", "https://api.example/r", None, NOW, &hs),
             Err(DpopError::ProofAlg)
         );
+    }
+
+    #[test]
+    fn the_key_cache_changes_cost_not_verdicts() {
+        let mut cache = ProofKeyCache::new(2);
+        let cfg = DpopConfig::default();
+        let run = |p: &str, cache: &mut ProofKeyCache| {
+            let cached =
+                verify_proof_cached(p, "GET", "https://api.example/r", None, NOW, &cfg, cache);
+            let plain = verify_proof(p, "GET", "https://api.example/r", None, NOW, &cfg);
+            assert_eq!(cached, plain);
+            cached
+        };
+        let good = sign(&header(), &claims(""));
+        let first = run(&good, &mut cache).unwrap();
+        assert_eq!(cache.len(), 1);
+        assert_eq!(run(&good, &mut cache).unwrap(), first);
+        assert_eq!(cache.len(), 1);
+        // The same key with a private member is refused, cached public key or not.
+        let private = format!(
+            r#"{{"typ":"dpop+jwt","alg":"EdDSA","jwk":{}}}"#,
+            ed_jwk().replace('}', r#","d":"AAAA"}"#)
+        );
+        assert_eq!(
+            run(&sign(&private, &claims("")), &mut cache),
+            Err(DpopError::ProofKey)
+        );
+        // The same key under another `alg` is another entry, refused as before.
+        let es = format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{}}}"#, ed_jwk());
+        assert_eq!(
+            run(&sign(&es, &claims("")), &mut cache),
+            Err(DpopError::ProofKey)
+        );
+        // Member order or extra members make new entries; the oldest is replaced at capacity.
+        let kid = format!(
+            r#"{{"typ":"dpop+jwt","alg":"EdDSA","jwk":{}}}"#,
+            ed_jwk().replace('}', r#","kid":"a"}"#)
+        );
+        let kid2 = format!(
+            r#"{{"typ":"dpop+jwt","alg":"EdDSA","jwk":{}}}"#,
+            ed_jwk().replace('}', r#","kid":"b"}"#)
+        );
+        for h in [&kid, &kid2, &kid, &header()] {
+            assert_eq!(
+                run(&sign(h, &claims("")), &mut cache).unwrap().jkt,
+                first.jkt
+            );
+            assert!(cache.len() <= 2);
+        }
+        let mut none = ProofKeyCache::new(0);
+        assert!(run(&good, &mut none).is_ok());
+        assert!(none.is_empty());
     }
 
     #[test]

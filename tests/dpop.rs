@@ -8,8 +8,8 @@ mod common;
 use common::kit;
 use edgeward::b64;
 use edgeward::dpop::{
-    access_token_hash, check_binding, normalize_htu, verify_proof, DpopConfig, DpopError, NonceKey,
-    ASYMMETRIC,
+    access_token_hash, check_binding, normalize_htu, verify_proof, verify_proof_cached, DpopConfig,
+    DpopError, NonceKey, ProofKeyCache, ASYMMETRIC,
 };
 use edgeward::jwa::{Alg, AlgSet};
 use edgeward::jwk::{parse_jwk, Origin};
@@ -174,10 +174,19 @@ fn every_asymmetric_algorithm_with_keys_drawn_now() {
         ..DpopConfig::default()
     };
     let none = json!({});
+    let mut keys = ProofKeyCache::new(4);
     for alg in ASYMMETRIC.iter() {
         let p = make(alg, &none, &none);
         let got = verify_proof(&p, "GET", URL, None, NOW, &cfg)
             .unwrap_or_else(|e| panic!("{}: {e}", alg.name()));
+        // Through a key cache, loaded then found: the same result.
+        for _ in 0..2 {
+            assert_eq!(
+                verify_proof_cached(&p, "GET", URL, None, NOW, &cfg, &mut keys).as_ref(),
+                Ok(&got)
+            );
+        }
+        assert!(keys.len() <= 4);
         assert_eq!(got.jkt, thumbprint(alg), "{}", alg.name());
         assert_eq!(check_binding(&thumbprint(alg), &got), Ok(()));
         // Another algorithm's key thumbprint does not bind.
