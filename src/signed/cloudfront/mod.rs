@@ -62,9 +62,6 @@ use sha1::{Digest as _, Sha1};
 use sha2::Sha256;
 
 use super::{check_expires, check_start, parse_time, ConfigError, SignedError};
-use crate::json::{self, Limits};
-use crate::jwa::{self, Alg, AlgSet, KeyMaterial};
-use crate::jwk::{self, Origin};
 use crate::rsa_fast::{self, RsaPublicKey};
 
 pub use policy::resource_matches;
@@ -132,16 +129,10 @@ pub enum PolicyKind {
 
 /// A verifying key: RSA, or P-256 (kept for both hashes).
 #[derive(Clone)]
-#[allow(clippy::large_enum_variant)] // a handful per policy, loaded once; no boxing needed
 enum PublicKey {
     Rsa(RsaPublicKey),
-    P256 {
-        /// For ECDSA over SHA-256, through the core's ES256 verification.
-        es256: KeyMaterial,
-        /// For ECDSA over SHA-1: the core's ECDSA entry point hashes with SHA-256 only, so the
-        /// SHA-1 digest is verified as a prehash here (`verify_prehash`, the same crate).
-        prehash: p256::ecdsa::VerifyingKey,
-    },
+    /// The core's fast P-256 verifier (per-key comb table), for SHA-256 and SHA-1 alike.
+    P256(alloc::boxed::Box<crate::p256_fast::P256PublicKey>),
 }
 
 impl PublicKey {
@@ -163,21 +154,13 @@ impl PublicKey {
                     .get(1..)
                     .and_then(|xy| xy.split_at_checked(32))
                     .ok_or(ConfigError::KeyInvalid)?;
-                // The core's own constructor for a P-256 key (it checks the point is on the
-                // curve), so the ES256 path follows however the core represents such keys.
-                let mut jwk_text = String::from(r#"{"kty":"EC","crv":"P-256","x":""#);
-                jwk_text.push_str(&crate::b64::encode(x));
-                jwk_text.push_str(r#"","y":""#);
-                jwk_text.push_str(&crate::b64::encode(y));
-                jwk_text.push_str(r#""}"#);
-                let doc = json::parse(jwk_text.as_bytes(), &Limits::JWKS)
-                    .map_err(|_| ConfigError::KeyInvalid)?;
-                let es256 = jwk::parse_jwk(&doc, AlgSet::one(Alg::ES256), Origin::Local)
-                    .map_err(|_| ConfigError::KeyInvalid)?
-                    .material;
-                let prehash = p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
-                    .map_err(|_| ConfigError::KeyInvalid)?;
-                Ok(Self::P256 { es256, prehash })
+                let (Ok(x), Ok(y)) = (<&[u8; 32]>::try_from(x), <&[u8; 32]>::try_from(y)) else {
+                    return Err(ConfigError::KeyInvalid);
+                };
+                // Checks both coordinates are below p and the point is on the curve.
+                let key = crate::p256_fast::P256PublicKey::from_affine(x, y)
+                    .ok_or(ConfigError::KeyInvalid)?;
+                Ok(Self::P256(alloc::boxed::Box::new(key)))
             }
         }
     }
@@ -185,7 +168,7 @@ impl PublicKey {
     fn kind(&self) -> &'static str {
         match self {
             Self::Rsa(_) => "rsa",
-            Self::P256 { .. } => "p256",
+            Self::P256(_) => "p256",
         }
     }
 
@@ -196,17 +179,13 @@ impl PublicKey {
                 HashAlgorithm::Sha1 => k.verify_pkcs1v15::<Sha1>(msg, sig),
                 HashAlgorithm::Sha256 => k.verify_pkcs1v15::<Sha256>(msg, sig),
             },
-            Self::P256 { es256, prehash } => {
-                // CloudFront's ECDSA signatures are DER; the verifiers take r || s.
+            Self::P256(key) => {
+                // CloudFront's ECDSA signatures are DER; the verifier takes r || s (and refuses
+                // r or s outside [1, n-1]).
                 let fixed = der::ecdsa_signature(sig).ok_or(SignedError::Malformed)?;
                 match hash {
-                    HashAlgorithm::Sha256 => jwa::verify(Alg::ES256, es256, msg, &fixed),
-                    HashAlgorithm::Sha1 => {
-                        use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
-                        // `from_slice` rejects r or s outside [1, n-1].
-                        p256::ecdsa::Signature::from_slice(&fixed)
-                            .is_ok_and(|s| prehash.verify_prehash(&Sha1::digest(msg), &s).is_ok())
-                    }
+                    HashAlgorithm::Sha256 => key.verify(msg, &fixed),
+                    HashAlgorithm::Sha1 => key.verify_prehash(&Sha1::digest(msg), &fixed),
                 }
             }
         };
