@@ -4,7 +4,8 @@
 //! binding read). Per request the filter reads every header value (repeats included), asks
 //! `edgeward::decide_with_cache`, and either applies the header edits and continues or sends
 //! the denial. No network call is made per request: remote key sets are fetched by the root
-//! context on its timer, driven by the core's lifecycle state machine (`edgeward::jwks`).
+//! context on its timer, driven by the core's lifecycle state machine (`edgeward::jwks`);
+//! so is the policy's signed revocation bundle (`revocation.remote`).
 //! Host calls are used directly and their errors handled, so no input can reach a panic.
 
 #![forbid(unsafe_code)]
@@ -23,6 +24,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use edgeward::cache::TokenCache;
 use edgeward::jwks::{Lifecycle, Serve};
+use edgeward::policy::RemoteJwks;
 use edgeward::{decide_with_cache, Decision, Policy, Reason, Request};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -61,12 +63,64 @@ fn now_seconds() -> i64 {
         .unwrap_or(0)
 }
 
-/// One remote key set: which provider, its lifecycle, the fetch in flight.
+/// What a background fetch feeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    /// A provider's JWK set (its index in the policy).
+    Provider(usize),
+    /// The policy's signed revocation bundle.
+    Revocation,
+}
+
+impl Target {
+    /// Where and how often to fetch.
+    fn remote(self, policy: &Policy) -> Option<RemoteJwks> {
+        match self {
+            Target::Provider(i) => policy.providers.get(i).and_then(|p| p.remote.clone()),
+            Target::Revocation => policy.revocation.as_ref().and_then(|r| r.remote.clone()),
+        }
+    }
+
+    /// The name used in logs.
+    fn name(self, policy: &Policy) -> String {
+        match self {
+            Target::Provider(i) => format!("provider {}", provider_name(policy, i)),
+            Target::Revocation => "revocation list".to_string(),
+        }
+    }
+
+    /// What the fetch accepts.
+    fn accept(self) -> &'static str {
+        match self {
+            Target::Provider(_) => "application/json, application/jwk-set+json",
+            Target::Revocation => "application/jwt, application/jose, text/plain",
+        }
+    }
+
+    /// The largest body taken from a fetch.
+    fn max_body(self) -> usize {
+        match self {
+            Target::Provider(_) => MAX_JWKS_BODY,
+            Target::Revocation => edgeward::revocation::MAX_BUNDLE_BYTES,
+        }
+    }
+}
+
+/// Counts a fetch under the target's metric.
+fn count_fetch(metrics: &Metrics, policy: &Policy, target: Target, ok: bool) {
+    match target {
+        Target::Provider(i) => metrics.jwks_fetch(&provider_name(policy, i), ok),
+        Target::Revocation => metrics.revocation_fetch(ok),
+    }
+}
+
+/// One remote source (a provider's key set or the revocation bundle): its lifecycle, the
+/// fetch in flight.
 struct Remote {
-    provider: usize,
+    target: Target,
     lifecycle: Lifecycle,
     in_flight: Option<u32>,
-    /// Shared-data keys for this provider's set and fetch lease.
+    /// Shared-data keys for the fetched body and the fetch lease.
     keys: shared::Keys,
     /// The shared set version this VM last installed.
     seen: Option<u32>,
@@ -76,18 +130,19 @@ struct Remote {
     discovering: bool,
 }
 
-/// One GET on the provider's cluster. The `:authority` and `:scheme` are the configured ones,
+/// One GET on the configured cluster. The `:authority` and `:scheme` are the configured ones,
 /// and Envoy does not follow redirects for these calls.
 fn dispatch(
-    remote: &edgeward::policy::RemoteJwks,
+    remote: &RemoteJwks,
     path: &str,
+    accept: &str,
 ) -> Result<u32, proxy_wasm::types::Status> {
     let headers = vec![
         (":method", "GET"),
         (":path", path),
         (":authority", remote.authority.as_str()),
         (":scheme", remote.scheme.as_str()),
-        ("accept", "application/json, application/jwk-set+json"),
+        ("accept", accept),
         ("user-agent", "edgeward"),
     ];
     let timeout = Duration::from_secs(u64::try_from(remote.lifecycle.fetch_timeout).unwrap_or(5));
@@ -120,7 +175,8 @@ struct Shared {
 }
 
 impl Shared {
-    /// True while some remote provider has never had a key set and is still trying.
+    /// True while some remote source (a provider's key set, the revocation bundle) has never
+    /// loaded and is still trying.
     fn awaiting_first_keys(&self) -> bool {
         self.remotes.iter().any(|r| r.lifecycle.age(0).is_none())
     }
@@ -156,16 +212,22 @@ impl Context for Root {
             let Some(ri) = s.remotes.iter().position(|r| r.in_flight == Some(token)) else {
                 return;
             };
-            let provider = s.remotes.get(ri).map_or(0, |r| r.provider);
+            let target = s.remotes.get(ri).map_or(Target::Revocation, |r| r.target);
             let status = hostcalls::get_map_value(MapType::HttpCallResponseHeaders, ":status")
                 .ok()
                 .flatten();
-            let body = if body_size <= MAX_JWKS_BODY {
+            let body = if body_size <= target.max_body() {
                 hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size)
                     .ok()
                     .flatten()
             } else {
                 None
+            };
+            let Target::Provider(provider) = target else {
+                revocation_response(&mut s, ri, status.as_deref(), body.as_deref(), now);
+                drop(s);
+                self.release_waiters(&shared, now, false);
+                return;
             };
             // OIDC discovery: the first call fetched the document; follow its jwks_uri (same
             // scheme and host only) with a second call, still one fetch "in flight".
@@ -193,7 +255,7 @@ impl Context for Root {
                 if let Some(r) = s.remotes.get_mut(ri) {
                     r.discovering = false;
                     let next = match (found, &remote) {
-                        (Ok(path), Some(rm)) => dispatch(rm, &path)
+                        (Ok(path), Some(rm)) => dispatch(rm, &path, target.accept())
                             .map(|t| (t, path))
                             .map_err(|e| format!("{e:?}")),
                         (Err(e), _) => Err(e),
@@ -275,6 +337,64 @@ impl Context for Root {
     }
 }
 
+/// Installs a fetched revocation bundle: verified with the policy's publisher keys, `seq` not
+/// below the held list's, fresh by its `iat`. On success the bytes go to shared data for the
+/// other worker VMs; on any failure the last good list stays (it fails closed by itself once
+/// stale) and the lifecycle backs off. Logs carry the refusal code, never bundle bytes.
+fn revocation_response(
+    s: &mut Shared,
+    ri: usize,
+    status: Option<&str>,
+    body: Option<&[u8]>,
+    now: i64,
+) {
+    let parsed = match (status, body) {
+        (Some("200"), Some(b)) => s
+            .policy
+            .parse_fetched_revocations(b, now)
+            .map_err(|e| e.to_string()),
+        (Some("200"), None) => Err(format!(
+            "body missing or over {} bytes",
+            edgeward::revocation::MAX_BUNDLE_BYTES
+        )),
+        (st, _) => Err(format!("status {}", st.unwrap_or("none"))),
+    };
+    let ok = parsed.is_ok();
+    match parsed {
+        Ok(list) => {
+            log(
+                LogLevel::Info,
+                &format!(
+                    "edgeward: revocation list seq {} installed: {} jti, {} subject(s), {} issuer epoch(s)",
+                    list.seq().unwrap_or(0),
+                    list.jti_count(),
+                    list.subject_count(),
+                    list.issuer_count()
+                ),
+            );
+            s.policy = Rc::new(s.policy.with_revocations(list));
+        }
+        Err(e) => log(
+            LogLevel::Warn,
+            &format!("edgeward: revocation bundle refused, the last good list stays: {e}"),
+        ),
+    }
+    let vm = s.vm;
+    if let Some(r) = s.remotes.get_mut(ri) {
+        r.in_flight = None;
+        if ok {
+            r.lifecycle.on_success(now);
+            if let Some(b) = body {
+                r.seen = shared::publish(&r.keys.jwks, now, b);
+            }
+        } else {
+            r.lifecycle.on_failure(now);
+        }
+        shared::release(&r.keys.lease, vm);
+    }
+    s.metrics.revocation_fetch(ok);
+}
+
 impl Root {
     /// Decides the paused requests: all of them once no provider awaits its first set, or
     /// those that waited longer than the fetch timeout when `expired_only`.
@@ -342,33 +462,40 @@ impl RootContext for Root {
         };
         let names: Vec<&str> = policy.providers.iter().map(|p| p.name.as_str()).collect();
         let metrics = Rc::new(Metrics::define(&names));
-        let remotes: Vec<Remote> = policy
+        let remote = |target: Target, keys: shared::Keys, rm: &RemoteJwks| Remote {
+            target,
+            lifecycle: Lifecycle::new(rm.lifecycle),
+            in_flight: None,
+            keys,
+            seen: None,
+            jwks_path: None,
+            discovering: false,
+        };
+        let mut remotes: Vec<Remote> = policy
             .providers
             .iter()
             .enumerate()
             .filter_map(|(i, p)| {
-                p.remote.as_ref().map(|r| Remote {
-                    provider: i,
-                    lifecycle: Lifecycle::new(r.lifecycle),
-                    in_flight: None,
-                    keys: shared::Keys::new(policy.generation, &p.name),
-                    seen: None,
-                    jwks_path: None,
-                    discovering: false,
+                p.remote.as_ref().map(|r| {
+                    let keys = shared::Keys::new(policy.generation, &p.name);
+                    remote(Target::Provider(i), keys, r)
                 })
             })
             .collect();
+        let jwks_remotes = remotes.len();
+        if let Some(r) = policy.revocation.as_ref().and_then(|r| r.remote.as_ref()) {
+            let keys = shared::Keys::revocation(policy.generation);
+            remotes.push(remote(Target::Revocation, keys, r));
+        }
         for r in &remotes {
-            if policy
-                .providers
-                .get(r.provider)
-                .and_then(|p| p.remote.as_ref())
-                .and_then(|r| r.cluster.as_ref())
-                .is_none()
-            {
+            if r.target.remote(&policy).and_then(|rm| rm.cluster).is_none() {
+                let field = match r.target {
+                    Target::Provider(_) => "remote_jwks.cluster",
+                    Target::Revocation => "revocation.remote.cluster",
+                };
                 log(
                     LogLevel::Critical,
-                    "edgeward: invalid configuration: remote_jwks.cluster is required in Envoy",
+                    &format!("edgeward: invalid configuration: {field} is required in Envoy"),
                 );
                 return false;
             }
@@ -378,10 +505,15 @@ impl RootContext for Root {
         log(
             LogLevel::Info,
             &format!(
-                "edgeward: policy loaded: {} provider(s) ({} remote), {} rule(s)",
+                "edgeward: policy loaded: {} provider(s) ({} remote), {} rule(s){}",
                 policy.providers.len(),
-                remotes.len(),
-                policy.rules.len()
+                jwks_remotes,
+                policy.rules.len(),
+                if remotes.len() > jwks_remotes {
+                    ", remote revocation list"
+                } else {
+                    ""
+                }
             ),
         );
         let cache =
@@ -438,48 +570,70 @@ impl RootContext for Root {
             let metrics = Rc::clone(&s.metrics);
             let vm = s.vm;
             for r in &mut s.remotes {
-                let Some(remote) = policy
-                    .providers
-                    .get(r.provider)
-                    .and_then(|p| p.remote.clone())
-                else {
+                let Some(remote) = r.target.remote(&policy) else {
                     continue;
                 };
-                let name = provider_name(&policy, r.provider);
-                // A set another worker VM fetched: install the same bytes.
+                let name = r.target.name(&policy);
+                // A body another worker VM fetched: install the same bytes.
                 if let Some((cas, fetched_at, body)) = shared::read(&r.keys.jwks) {
                     if r.seen != Some(cas) {
                         r.seen = Some(cas);
-                        if let Ok(keys) = policy.parse_fetched_keys(r.provider, &body) {
-                            policy = Rc::new(policy.with_keys(r.provider, Some(keys)));
+                        let installed = match r.target {
+                            Target::Provider(i) => policy
+                                .parse_fetched_keys(i, &body)
+                                .ok()
+                                .map(|keys| policy.with_keys(i, Some(keys))),
+                            // Checked again here (publisher keys, seq, freshness by iat).
+                            Target::Revocation => policy
+                                .parse_fetched_revocations(&body, now)
+                                .ok()
+                                .map(|list| policy.with_revocations(list)),
+                        };
+                        if let Some(p) = installed {
+                            policy = Rc::new(p);
                             r.lifecycle.on_success(fetched_at);
                             r.in_flight = None;
-                            log(LogLevel::Debug, &format!("edgeward: provider {name}: key set from shared data (vm {vm:016x})"));
+                            log(
+                                LogLevel::Debug,
+                                &format!("edgeward: {name}: from shared data (vm {vm:016x})"),
+                            );
                         }
                     }
                 }
-                // Expire a set that is stale beyond max_stale: its tokens get jwks_unavailable.
-                let available = policy
-                    .providers
-                    .get(r.provider)
-                    .is_some_and(|p| p.available);
-                if available && r.lifecycle.serve(now) == Serve::Unavailable {
-                    log(
-                        LogLevel::Warn,
-                        &format!(
-                            "edgeward: provider {name}: key set stale beyond max_stale_seconds"
-                        ),
-                    );
-                    policy = Rc::new(policy.with_keys(r.provider, None));
+                match r.target {
+                    Target::Provider(i) => {
+                        // Expire a set that is stale beyond max_stale: its tokens get
+                        // jwks_unavailable.
+                        let available = policy.providers.get(i).is_some_and(|p| p.available);
+                        if available && r.lifecycle.serve(now) == Serve::Unavailable {
+                            log(
+                                LogLevel::Warn,
+                                &format!(
+                                    "edgeward: {name}: key set stale beyond max_stale_seconds"
+                                ),
+                            );
+                            policy = Rc::new(policy.with_keys(i, None));
+                        }
+                        metrics.jwks_age(&provider_name(&policy, i), r.lifecycle.age(now));
+                    }
+                    // A bundle's freshness is its own `iat` against max_stale_seconds, checked
+                    // by the core on every request (revocation_unavailable once stale).
+                    Target::Revocation => {
+                        let held = policy.revocation.as_ref().and_then(|v| v.fetched.as_ref());
+                        metrics.revocation_held(
+                            held.and_then(|l| l.issued_at())
+                                .map(|t| now.saturating_sub(t)),
+                            held.and_then(|l| l.seq()),
+                        );
+                    }
                 }
-                metrics.jwks_age(&name, r.lifecycle.age(now));
                 let failures = r.lifecycle.failures();
                 let poll = r.lifecycle.poll(now);
                 if r.lifecycle.failures() > failures {
                     // The lifecycle gave up on the fetch in flight (timeout): forget its token
                     // so a late answer is ignored, and count the failure once.
                     r.in_flight = None;
-                    metrics.jwks_fetch(&name, false);
+                    count_fetch(&metrics, &policy, r.target, false);
                 }
                 // One VM fetches: the one that takes the lease. The others keep waiting (their
                 // lifecycle counts the fetch as in flight) and install the shared result.
@@ -497,21 +651,21 @@ impl RootContext for Root {
                         (_, false) => (remote.path.clone(), false),
                     };
                     r.discovering = discovering;
-                    match dispatch(&remote, &path) {
+                    match dispatch(&remote, &path, r.target.accept()) {
                         Ok(token) => {
                             log(
                                 LogLevel::Debug,
-                                &format!("edgeward: provider {name}: fetching keys ({reason:?})"),
+                                &format!("edgeward: {name}: fetching ({reason:?})"),
                             );
                             r.in_flight = Some(token);
                         }
                         Err(e) => {
                             log(
                                 LogLevel::Warn,
-                                &format!("edgeward: provider {name}: cannot fetch keys: {e:?}"),
+                                &format!("edgeward: {name}: cannot fetch: {e:?}"),
                             );
                             r.lifecycle.on_failure(now);
-                            metrics.jwks_fetch(&name, false);
+                            count_fetch(&metrics, &policy, r.target, false);
                             shared::release(&r.keys.lease, vm);
                         }
                     }
@@ -692,7 +846,11 @@ fn process_request(shared: &Rc<RefCell<Shared>>, now: i64) -> Action {
     // (rate-limited by the lifecycle); this request is answered now, never queued.
     if d.reason == Some(Reason::KeyNotFound) {
         if let Some(pi) = d.provider.as_deref().and_then(|n| policy.provider_index(n)) {
-            for r in s.remotes.iter_mut().filter(|r| r.provider == pi) {
+            for r in s
+                .remotes
+                .iter_mut()
+                .filter(|r| r.target == Target::Provider(pi))
+            {
                 r.lifecycle.on_unknown_kid(now);
             }
         }

@@ -28,6 +28,9 @@ pub struct Metrics {
     paused: Option<u32>,
     /// Per provider: fetch successes, fetch failures, key-set age gauge.
     jwks: HashMap<String, JwksIds>,
+    /// Revocation bundle: fetch successes, fetch failures, age of the held list (by its
+    /// `iat`), its `seq`.
+    revocation: (Option<u32>, Option<u32>, Option<u32>, Option<u32>),
     /// Counts not yet written to Envoy: (metric id, increment).
     pending: RefCell<Vec<(u32, u64)>>,
 }
@@ -82,7 +85,32 @@ impl Metrics {
                     )
                 })
                 .collect(),
+            revocation: (
+                counter("edgeward.revocation.fetch_success"),
+                counter("edgeward.revocation.fetch_failure"),
+                gauge("edgeward.revocation.age_seconds"),
+                gauge("edgeward.revocation.seq"),
+            ),
             pending: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Counts a revocation bundle fetch (a refused bundle counts as a failure).
+    pub fn revocation_fetch(&self, ok: bool) {
+        let (s, f, _, _) = self.revocation;
+        if let Some(id) = if ok { s } else { f } {
+            let _ = hostcalls::increment_metric(id, 1);
+        }
+    }
+
+    /// Publishes the held revocation list's age (seconds since its `iat`) and `seq`.
+    pub fn revocation_held(&self, age: Option<i64>, seq: Option<u64>) {
+        let (_, _, a, q) = self.revocation;
+        if let (Some(id), Some(age)) = (a, age) {
+            let _ = hostcalls::record_metric(id, u64::try_from(age).unwrap_or(0));
+        }
+        if let (Some(id), Some(seq)) = (q, seq) {
+            let _ = hostcalls::record_metric(id, seq);
         }
     }
 

@@ -4,6 +4,8 @@
 //! - `edgeward.jwks.<generation>.<provider>`: 8 bytes big-endian fetch time, then the body.
 //! - `edgeward.lease.<generation>.<provider>`: 8 bytes lease expiry, 8 bytes owner VM id; empty
 //!   when free. Taken with get + compare-and-swap, so two VMs never both win.
+//! - `edgeward.revocation.<generation>` and `edgeward.revocation-lease.<generation>`: the same
+//!   for the signed revocation bundle (each VM verifies the bytes again before installing).
 
 use proxy_wasm::hostcalls;
 
@@ -21,6 +23,15 @@ impl Keys {
         Keys {
             jwks: format!("edgeward.jwks.{generation:016x}.{provider}"),
             lease: format!("edgeward.lease.{generation:016x}.{provider}"),
+        }
+    }
+
+    /// Keys for the revocation bundle under policy `generation` (prefixes no provider key
+    /// has, whatever the provider's name).
+    pub fn revocation(generation: u64) -> Keys {
+        Keys {
+            jwks: format!("edgeward.revocation.{generation:016x}"),
+            lease: format!("edgeward.revocation-lease.{generation:016x}"),
         }
     }
 }
