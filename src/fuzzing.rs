@@ -281,9 +281,13 @@ pub fn dpop(data: &[u8]) {
         "{input}.{}",
         b64::encode(&key.sign(input.as_bytes()).to_bytes())
     );
+    let mut keys = dpop::ProofKeyCache::new(1);
     for cfg in &configs {
         for token in [None, Some("at")] {
-            if let Ok(p) = dpop::verify_proof(&proof, "GET", url, token, now, cfg) {
+            let cached = dpop::verify_proof_cached(&proof, "GET", url, token, now, cfg, &mut keys);
+            let plain = dpop::verify_proof(&proof, "GET", url, token, now, cfg);
+            assert_eq!(cached, plain, "the key cache changes no verdict");
+            if let Ok(p) = plain {
                 let _ = dpop::check_binding(&p.jkt, &p);
                 let mut cache = ReplayCache::new(2, 600);
                 let k = replay_key(&p.jkt, &p.jti);
