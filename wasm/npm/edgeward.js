@@ -3,7 +3,8 @@
 //
 // The engine (Rust, compiled to wasm) makes every decision: policy, verdict, header edits,
 // verified-token cache, each remote key set's lifecycle. This file is the host: the clock,
-// fetch, the optional key store, and Request/Response objects. It never shares a promise
+// fetch, the optional key store, and Request/Response objects. Remote sources are each
+// provider's key set and the policy's signed revocation list, run by the same machinery. It never shares a promise
 // between requests (a Worker cannot await I/O another request started): fetches are
 // deduplicated within one call only, and other calls serve the keys they find, start a bounded
 // fetch of their own, or watch the engine's state on a timer.
@@ -37,7 +38,8 @@ export class EdgewardError extends Error {
   }
 }
 
-const MAX_BODY = 256 * 1024;
+/** The key-store key of the revocation bundle (provider key sets are stored by provider name). */
+export const REVOCATION_STORE_KEY = 'edgeward:revocation';
 const ENC = new TextEncoder();
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -73,6 +75,7 @@ function secretsFor(policy, env) {
     for (const s of Array.isArray(p?.secrets_from_env) ? p.secrets_from_env : []) names.push(s?.env);
     for (const k of Array.isArray(p?.signed?.keys) ? p.signed.keys : []) names.push(k?.secret_from_env);
     names.push(p?.signed?.salt_from_env);
+    names.push(p?.dpop_proof?.nonce_secret_from_env);
     for (const n of names) {
       if (typeof n === 'string' && typeof env[n] === 'string') out[n] = env[n];
     }
@@ -84,9 +87,11 @@ function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function readCapped(res) {
+/** The body, or null when it is over `max` bytes (the engine's cap for the job: 256 KiB for a
+ * key set, 16 MiB for a revocation bundle), read no further than that. */
+async function readCapped(res, max) {
   const len = Number(res.headers.get('content-length'));
-  if (Number.isFinite(len) && len > MAX_BODY) {
+  if (Number.isFinite(len) && len > max) {
     try { await res.body?.cancel(); } catch { /* already closed */ }
     return null;
   }
@@ -98,7 +103,7 @@ async function readCapped(res) {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_BODY) {
+    if (size > max) {
       try { await reader.cancel(); } catch { /* already closed */ }
       return null;
     }
@@ -284,7 +289,8 @@ export class Edgeward {
     await Promise.allSettled(jobs.map((j) => this.#run(j)));
   }
 
-  /** Per remote provider: `{provider, loaded, available, serve, ageSeconds, failures, fetching}`. */
+  /** Per remote source (each provider's key set, then the revocation list): `{kind, provider,
+   * loaded, available, serve, ageSeconds, failures, fetching, seq}`. */
   status() {
     return JSON.parse(this.#engine.status(this.#clock()));
   }
@@ -301,20 +307,28 @@ export class Edgeward {
   }
 
   async #warmFromStore() {
-    // Each provider is looked up once per isolate; after that this costs nothing per request.
+    // Each source is looked up once per isolate; after that this costs nothing per request.
     if (!this.#keyStore || this.#storeDone) return;
     for (const s of this.status()) {
-      if (s.loaded || this.#storeTried.has(s.provider)) continue;
-      this.#storeTried.add(s.provider);
+      const key = s.kind === 'revocation' ? REVOCATION_STORE_KEY : s.provider;
+      if (s.loaded || this.#storeTried.has(key)) continue;
+      this.#storeTried.add(key);
       try {
-        const rec = await this.#keyStore.get(s.provider);
-        if (rec && typeof rec.jwks === 'string' && Number.isFinite(rec.fetchedAt)) {
-          const now = this.#clock();
+        const rec = await this.#keyStore.get(key);
+        if (!rec || !Number.isFinite(rec.fetchedAt)) continue;
+        const now = this.#clock();
+        if (s.kind === 'revocation' && typeof rec.bundle === 'string') {
+          // Verified like a fetched bundle; one older than max_stale (or than the list held)
+          // is refused and the list is fetched instead.
+          this.#engine.installRevocations(ENC.encode(rec.bundle), rec.fetchedAt, now);
+          this.#event({ type: 'revocations_from_store', fetchedAt: rec.fetchedAt });
+        } else if (s.kind !== 'revocation' && typeof rec.jwks === 'string') {
           this.#engine.installKeys(s.provider, ENC.encode(rec.jwks), rec.fetchedAt, now);
           this.#event({ type: 'keys_from_store', provider: s.provider, fetchedAt: rec.fetchedAt });
         }
       } catch (e) {
-        this.#event({ type: 'key_store_error', provider: s.provider, error: String(e?.message ?? e) });
+        const error = String(configError(e)?.message ?? e);
+        this.#event({ type: 'key_store_error', provider: s.provider ?? REVOCATION_STORE_KEY, error });
       }
     }
     this.#storeDone = true;
@@ -325,7 +339,7 @@ export class Edgeward {
     await this.#warmFromStore();
     const jobs = JSON.parse(this.#engine.poll(this.#clock()));
     const runs = jobs.map((j) => this.#run(j));
-    if (this.#engine.unavailable() === 0) {
+    if (this.#engine.unavailable(this.#clock()) === 0) {
       // Keys at hand (fresh or stale): refresh in the background, answer now.
       if (runs.length > 0) {
         const all = Promise.allSettled(runs);
@@ -333,14 +347,14 @@ export class Edgeward {
       }
       return;
     }
-    // No usable set for some provider: this call may start a bounded fetch of its own rather
-    // than wait on one another request owns.
-    const own = new Set(jobs.map((j) => j.provider));
-    for (const s of this.status().filter((st) => !st.available)) {
-      if (own.has(s.provider)) continue;
-      const job = JSON.parse(this.#engine.coldJob(s.provider));
+    // No usable set (or revocation list) for some source: this call may start a bounded
+    // fetch of its own rather than wait on one another request owns.
+    const own = new Set(jobs.map((j) => j.remote));
+    this.status().forEach((s, i) => {
+      if (s.available || own.has(i)) return;
+      const job = JSON.parse(this.#engine.coldJob(i));
       if (job) runs.push(this.#run(job));
-    }
+    });
     await Promise.allSettled(runs);
     if (!this.status().some((s) => !s.available && s.fetching > 0)) return;
     // Others' fetches are still running: watch the engine (not their promises) for a while.
@@ -352,6 +366,9 @@ export class Edgeward {
   }
 
   async #run(job) {
+    const revocation = job.kind === 'revocation';
+    const type = revocation ? 'revocation_fetch' : 'jwks_fetch';
+    const accept = revocation ? 'application/jwt, application/jose' : 'application/json, application/jwk-set+json';
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(), job.timeoutMs);
     try {
@@ -361,21 +378,21 @@ export class Edgeward {
         try {
           res = await this.#fetch(current.url, {
             method: 'GET',
-            headers: { accept: 'application/json, application/jwk-set+json' },
+            headers: { accept },
             redirect: 'manual',
             signal: ctrl.signal,
           });
         } catch (e) {
           const r = JSON.parse(this.#engine.fetchFailed(current.id, String(e?.name ?? e), this.#clock()));
-          this.#event({ type: 'jwks_fetch', provider: current.provider, ok: false, error: r.error });
+          this.#event({ type, provider: current.provider, ok: false, error: r.error });
           return;
         }
         let body;
         try {
-          body = await readCapped(res);
+          body = await readCapped(res, current.maxBytes);
         } catch (e) {
           const r = JSON.parse(this.#engine.fetchFailed(current.id, String(e?.name ?? e), this.#clock()));
-          this.#event({ type: 'jwks_fetch', provider: current.provider, ok: false, error: r.error });
+          this.#event({ type, provider: current.provider, ok: false, error: r.error });
           return;
         }
         const status = body === null ? 413 : res.status;
@@ -385,15 +402,15 @@ export class Edgeward {
           continue;
         }
         if (r.ignored) return;
-        this.#event({ type: 'jwks_fetch', provider: current.provider, ok: r.ok, error: r.error });
+        this.#event({ type, provider: current.provider, ok: r.ok, error: r.error });
         if (r.ok && this.#keyStore) {
+          const text = new TextDecoder().decode(body);
+          const fetchedAt = this.#clock();
           try {
-            await this.#keyStore.put(current.provider, {
-              jwks: new TextDecoder().decode(body),
-              fetchedAt: this.#clock(),
-            });
+            if (revocation) await this.#keyStore.put(REVOCATION_STORE_KEY, { bundle: text, fetchedAt });
+            else await this.#keyStore.put(current.provider, { jwks: text, fetchedAt });
           } catch (e) {
-            this.#event({ type: 'key_store_error', provider: current.provider, error: String(e?.message ?? e) });
+            this.#event({ type: 'key_store_error', provider: current.provider ?? REVOCATION_STORE_KEY, error: String(e?.message ?? e) });
           }
         }
         return;

@@ -37,7 +37,12 @@ export type ReasonCode =
   | 'cookie_scope_mismatch'
   | 'cookie_ip_mismatch'
   | 'token_not_bound'
-  | 'token_binding_mismatch';
+  | 'token_binding_mismatch'
+  | 'dpop_proof_invalid'
+  | 'dpop_nonce_required'
+  | 'token_replayed'
+  | 'token_revoked'
+  | 'revocation_unavailable';
 
 /** Every reason code with its HTTP status, from the engine. */
 export declare const REASONS: ReadonlyArray<{ readonly code: ReasonCode; readonly status: number }>;
@@ -87,7 +92,10 @@ export declare class Decision {
   readonly setHeaders: ReadonlyArray<readonly [string, string]>;
   /** Request headers to remove on every path (spoofed outputs, consumed tokens). */
   readonly removeHeaders: ReadonlyArray<string>;
-  /** Response headers of a denial. */
+  /** Response headers of a denial: `cache-control`, one `www-authenticate` per challenge
+   * (`Bearer`, and `DPoP` with `algs` and `error="invalid_dpop_proof"` / `"use_dpop_nonce"`
+   * on DPoP routes: both when Bearer is also accepted), and `dpop-nonce` with a fresh server
+   * nonce when the proof must carry one (`dpop_nonce_required`). `toResponse()` sends them all. */
   readonly responseHeaders: ReadonlyArray<readonly [string, string]>;
   /** Response body of a denial: the reason code. */
   readonly body: string;
@@ -106,7 +114,7 @@ export declare class Decision {
   upstreamRequest(request: Request, origin?: string | URL): Request;
 }
 
-/** A stored copy of a fetched key set (Workers KV, Cache API, ...). */
+/** A stored copy of a fetched key set (Workers KV, Cache API, ...), under the provider's name. */
 export interface KeyStoreRecord {
   /** The JWK set as fetched (JSON text). */
   jwks: string;
@@ -114,22 +122,37 @@ export interface KeyStoreRecord {
   fetchedAt: number;
 }
 
-/** Where fetched key sets are kept so a fresh isolate starts warm. */
+/** A stored copy of the fetched revocation bundle, under `REVOCATION_STORE_KEY`. It is verified
+ * again when installed; one older than `max_stale_seconds` is refused and fetched instead. */
+export interface RevocationStoreRecord {
+  /** The signed bundle as fetched (compact JWS text). */
+  bundle: string;
+  /** When it was fetched, Unix seconds. */
+  fetchedAt: number;
+}
+
+/** The key-store key of the revocation bundle (`'edgeward:revocation'`). */
+export declare const REVOCATION_STORE_KEY: 'edgeward:revocation';
+
+/** Where fetched key sets (by provider name) and the revocation bundle (by
+ * `REVOCATION_STORE_KEY`) are kept so a fresh isolate starts warm. */
 export interface KeyStore {
-  get(provider: string): Promise<KeyStoreRecord | null | undefined>;
-  put(provider: string, record: KeyStoreRecord): Promise<void>;
+  get(key: string): Promise<KeyStoreRecord | RevocationStoreRecord | null | undefined>;
+  put(key: string, record: KeyStoreRecord | RevocationStoreRecord): Promise<void>;
 }
 
 /** What happened in the background, for logs and metrics. Never carries a token. */
 export type EdgewardEvent =
   | { type: 'jwks_fetch'; provider: string; ok: boolean; error?: string }
+  | { type: 'revocation_fetch'; provider: null; ok: boolean; error?: string }
   | { type: 'keys_from_store'; provider: string; fetchedAt: number }
+  | { type: 'revocations_from_store'; fetchedAt: number }
   | { type: 'key_store_error'; provider: string; error: string };
 
 export interface EdgewardOptions {
   /** Strings that `secrets_from_env` entries resolve against (a Worker's `env`). */
   env?: Record<string, unknown>;
-  /** The fetch used for remote key sets (default: global fetch). */
+  /** The fetch used for remote key sets and the revocation bundle (default: global fetch). */
   fetch?: typeof fetch;
   keyStore?: KeyStore;
   /** The clock, Unix seconds (default: Date.now). */
@@ -162,15 +185,19 @@ export interface CheckOptions {
   waitUntil?: (promise: Promise<unknown>) => void;
 }
 
-/** One remote key set's state. */
+/** One remote source's state: a provider's key set, or the revocation list. */
 export interface KeySetStatus {
-  readonly provider: string;
+  readonly kind: 'jwks' | 'revocation';
+  /** The provider (null for the revocation list). */
+  readonly provider: string | null;
   readonly loaded: boolean;
   readonly available: boolean;
   readonly serve: 'fresh' | 'stale' | 'unavailable';
   readonly ageSeconds: number | null;
   readonly failures: number;
   readonly fetching: number;
+  /** The revocation list: the held bundle's `seq` (null before one is installed, and for key sets). */
+  readonly seq: number | null;
 }
 
 export interface CacheStats {

@@ -7,6 +7,6 @@ import { setBindings, reasonTable } from './edgeward.js';
 initSync({ module: readFileSync(new URL('./dist/edgeward_wasm_bg.wasm', import.meta.url)) });
 setBindings({ Engine, reasons });
 
-export { Edgeward, Decision, EdgewardError } from './edgeward.js';
+export { Edgeward, Decision, EdgewardError, REVOCATION_STORE_KEY } from './edgeward.js';
 /** Every reason code with its HTTP status, straight from the engine. */
 export const REASONS = Object.freeze(reasonTable());

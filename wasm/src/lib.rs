@@ -30,6 +30,8 @@ use wasm_bindgen::prelude::*;
 
 /// Largest key-set or discovery body accepted from a fetch.
 const MAX_JWKS_BODY: usize = 256 * 1024;
+/// Largest revocation bundle accepted from a fetch (the core's own cap).
+const MAX_BUNDLE_BODY: usize = edgeward::revocation::MAX_BUNDLE_BYTES;
 /// Extra fetches a cold provider (no key set yet) may have in flight beside the lifecycle's
 /// own, so concurrent cold requests in different isolates' request contexts never wait on a
 /// promise another request owns.
@@ -58,15 +60,40 @@ struct Job {
     discovery: bool,
 }
 
-/// One provider's remote key set.
+/// What a remote job fetches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    /// Provider `i`'s key set.
+    Keys(usize),
+    /// The policy's signed revocation bundle.
+    Revocations,
+}
+
+impl Source {
+    fn kind(self) -> &'static str {
+        match self {
+            Source::Keys(_) => "jwks",
+            Source::Revocations => "revocation",
+        }
+    }
+
+    fn max_body(self) -> usize {
+        match self {
+            Source::Keys(_) => MAX_JWKS_BODY,
+            Source::Revocations => MAX_BUNDLE_BODY,
+        }
+    }
+}
+
+/// One remote source: a provider's key set or the revocation bundle.
 struct Remote {
-    provider: usize,
+    source: Source,
     lifecycle: Lifecycle,
     /// Fetches whose answers are still wanted; any other answer is late and ignored.
     jobs: Vec<Job>,
     /// With OIDC discovery: the key set's path once found.
     jwks_path: Option<String>,
-    /// Whether the set was ever installed in this engine.
+    /// Whether the set (or a bundle) was ever installed in this engine.
     loaded: bool,
 }
 
@@ -239,17 +266,31 @@ fn decision_json(d: &Decision, judged: Option<&str>) -> String {
     out
 }
 
-fn job_json(out: &mut String, job: &Job, provider: &str, url: &str, reason: &str, timeout: i64) {
+/// A job for the JS host; `remote` is the source's index in [`Engine::status`].
+struct JobOut<'a> {
+    remote: usize,
+    source: Source,
+    provider: Option<&'a str>,
+    url: &'a str,
+    timeout: i64,
+}
+
+fn job_json(out: &mut String, job: &Job, o: &JobOut<'_>, reason: &str) {
     out.push('{');
     push_field(out, "id");
     let _ = write!(out, "{}", job.id);
-    push_opt_str(out, "provider", Some(provider));
-    push_opt_str(out, "url", Some(url));
+    push_field(out, "remote");
+    let _ = write!(out, "{}", o.remote);
+    push_opt_str(out, "kind", Some(o.source.kind()));
+    push_opt_str(out, "provider", o.provider);
+    push_opt_str(out, "url", Some(o.url));
     push_field(out, "discovery");
     out.push_str(if job.discovery { "true" } else { "false" });
     push_opt_str(out, "reason", Some(reason));
     push_field(out, "timeoutMs");
-    let _ = write!(out, "{}", timeout.saturating_mul(1000));
+    let _ = write!(out, "{}", o.timeout.saturating_mul(1000));
+    push_field(out, "maxBytes");
+    let _ = write!(out, "{}", o.source.max_body());
     out.push('}');
 }
 
@@ -278,20 +319,22 @@ impl Engine {
         let lookup = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         let policy = Policy::from_json_with_env(policy_json.as_bytes(), &lookup)
             .map_err(|e| config_error(&e.field, &e.message))?;
-        let remotes = policy
+        let remote = |source, r: &edgeward::policy::RemoteJwks| Remote {
+            source,
+            lifecycle: Lifecycle::new(r.lifecycle),
+            jobs: Vec::new(),
+            jwks_path: None,
+            loaded: false,
+        };
+        let mut remotes: Vec<Remote> = policy
             .providers
             .iter()
             .enumerate()
-            .filter_map(|(i, p)| {
-                p.remote.as_ref().map(|r| Remote {
-                    provider: i,
-                    lifecycle: Lifecycle::new(r.lifecycle),
-                    jobs: Vec::new(),
-                    jwks_path: None,
-                    loaded: false,
-                })
-            })
+            .filter_map(|(i, p)| p.remote.as_ref().map(|r| remote(Source::Keys(i), r)))
             .collect();
+        if let Some(r) = policy.revocation.as_ref().and_then(|r| r.remote.as_ref()) {
+            remotes.push(remote(Source::Revocations, r));
+        }
         let cache =
             (policy.token_cache.max_entries > 0).then(|| TokenCache::new(policy.token_cache));
         Ok(Engine {
@@ -438,9 +481,10 @@ impl Engine {
         decision_json(&d, judged.as_deref())
     }
 
-    /// Fetches due now, as a JSON array of `{id, provider, url, discovery, reason,
-    /// timeoutMs}`. Also retires key sets stale beyond `max_stale_seconds`. Call it before
-    /// deciding; report each job with [`Engine::fetched`] or [`Engine::fetch_failed`].
+    /// Fetches due now, as a JSON array of `{id, remote, kind, provider, url, discovery,
+    /// reason, timeoutMs, maxBytes}` (`kind` is `jwks` or `revocation`; `remote` indexes
+    /// [`Engine::status`]). Also retires key sets stale beyond `max_stale_seconds`. Call it
+    /// before deciding; report each job with [`Engine::fetched`] or [`Engine::fetch_failed`].
     pub fn poll(&mut self, now: f64) -> String {
         let now = seconds(now);
         let mut out = String::from("[");
@@ -449,12 +493,11 @@ impl Engine {
             let Some(r) = self.remotes.get_mut(i) else {
                 continue;
             };
-            let available = policy
-                .providers
-                .get(r.provider)
-                .is_some_and(|p| p.available);
-            if available && r.lifecycle.serve(now) == Serve::Unavailable {
-                policy = Rc::new(policy.with_keys(r.provider, None));
+            if let Source::Keys(pi) = r.source {
+                let available = policy.providers.get(pi).is_some_and(|p| p.available);
+                if available && r.lifecycle.serve(now) == Serve::Unavailable {
+                    policy = Rc::new(policy.with_keys(pi, None));
+                }
             }
             let failures = r.lifecycle.failures();
             let due = r.lifecycle.poll(now);
@@ -464,19 +507,11 @@ impl Engine {
             }
             if let Some(reason) = due {
                 r.jobs.retain(|j| !j.lifecycle);
-                let job = self.start_job(i, true);
-                if let Some((job, url, provider, timeout)) = job {
+                if let Some((job, o)) = self.start_job(i, true) {
                     if out.len() > 1 {
                         out.push(',');
                     }
-                    job_json(
-                        &mut out,
-                        &job,
-                        &provider,
-                        &url,
-                        reason_word(reason),
-                        timeout,
-                    );
+                    job_json(&mut out, &job, &o.borrowed(), reason_word(reason));
                 }
             }
         }
@@ -485,19 +520,17 @@ impl Engine {
         out
     }
 
-    /// One more fetch for a remote provider that has no key set yet while the lifecycle's own
-    /// fetch is owned by another request (at most a few at once): a job as JSON text, or
-    /// `null`.
+    /// One more fetch for remote source `remote` (its index in [`Engine::status`]) that has
+    /// never loaded while the lifecycle's own fetch is owned by another request (at most a few
+    /// at once): a job as JSON text, or `null`.
     #[wasm_bindgen(js_name = coldJob)]
-    pub fn cold_job(&mut self, provider: &str) -> String {
-        let Some(pi) = self.policy.provider_index(provider) else {
-            return "null".into();
-        };
-        let Some(ri) = self.remotes.iter().position(|r| r.provider == pi) else {
+    pub fn cold_job(&mut self, remote: u32) -> String {
+        let Ok(ri) = usize::try_from(remote) else {
             return "null".into();
         };
         // Only while the lifecycle's own fetch is running: during a failure backoff, requests
-        // get `jwks_unavailable` at once instead of each probing a down server.
+        // get `jwks_unavailable` / `revocation_unavailable` at once instead of each probing a
+        // down server.
         let cold = self.remotes.get(ri).is_some_and(|r| {
             !r.loaded
                 && r.jobs.iter().any(|j| j.lifecycle)
@@ -507,40 +540,53 @@ impl Engine {
             return "null".into();
         }
         let mut out = String::new();
-        if let Some((job, url, provider, timeout)) = self.start_job(ri, false) {
-            job_json(&mut out, &job, &provider, &url, "cold", timeout);
+        if let Some((job, o)) = self.start_job(ri, false) {
+            job_json(&mut out, &job, &o.borrowed(), "cold");
             return out;
         }
         "null".into()
     }
 
-    /// Reports a job's HTTP answer. Returns JSON text: `{"ok":true}` when a key set was
-    /// installed; `{"ok":false,"error"}` when the answer was unusable (the last good set is
-    /// kept); `{"next": job}` when a discovery document named the key set to fetch next;
-    /// `{"ignored":true}` for a late answer nobody waits for.
+    /// Reports a job's HTTP answer. Returns JSON text: `{"ok":true}` when a key set (or a
+    /// revocation bundle) was installed; `{"ok":false,"error"}` when the answer was unusable
+    /// (the last good set or list is kept); `{"next": job}` when a discovery document named
+    /// the key set to fetch next; `{"ignored":true}` for a late answer nobody waits for.
     pub fn fetched(&mut self, id: u32, status: u16, body: &[u8], now: f64) -> String {
         let now = seconds(now);
         let Some((ri, job)) = self.take_job(id) else {
             return "{\"ignored\":true}".into();
         };
-        let Some(r) = self.remotes.get(ri) else {
+        let Some(source) = self.remotes.get(ri).map(|r| r.source) else {
             return "{\"ignored\":true}".into();
         };
-        let provider = r.provider;
+        let max = source.max_body();
+        if status != 200 || body.len() > max {
+            let why = if status == 200 {
+                format!("body over {max} bytes")
+            } else {
+                format!("status {status}")
+            };
+            return self.fail(ri, &job, now, &why);
+        }
+        let provider = match source {
+            Source::Keys(p) => p,
+            Source::Revocations => {
+                return match self.policy.parse_fetched_revocations(body, now) {
+                    Ok(list) => {
+                        self.policy = Rc::new(self.policy.with_revocations(list));
+                        self.loaded(ri, now);
+                        "{\"ok\":true}".into()
+                    }
+                    Err(e) => self.fail(ri, &job, now, &format!("revocations: {e}")),
+                };
+            }
+        };
         let Some(p) = self.policy.providers.get(provider) else {
             return "{\"ignored\":true}".into();
         };
         let Some(remote) = p.remote.clone() else {
             return "{\"ignored\":true}".into();
         };
-        if status != 200 || body.len() > MAX_JWKS_BODY {
-            let why = if status == 200 {
-                format!("body over {MAX_JWKS_BODY} bytes")
-            } else {
-                format!("status {status}")
-            };
-            return self.fail(ri, &job, now, &why);
-        }
         if job.discovery {
             let issuer = p.expectations.issuer.clone().unwrap_or_default();
             match edgeward::jwks::jwks_path_from_discovery(
@@ -559,14 +605,14 @@ impl Engine {
                         r.jwks_path = Some(found);
                     }
                     let mut out = String::from("{\"next\":");
-                    job_json(
-                        &mut out,
-                        &next_job,
-                        &p.name,
-                        &url,
-                        "discovered",
-                        remote.lifecycle.fetch_timeout,
-                    );
+                    let o = JobOut {
+                        remote: ri,
+                        source,
+                        provider: Some(&p.name),
+                        url: &url,
+                        timeout: remote.lifecycle.fetch_timeout,
+                    };
+                    job_json(&mut out, &next_job, &o, "discovered");
                     out.push('}');
                     if let Some(r) = self.remotes.get_mut(ri) {
                         r.jobs.push(next_job);
@@ -579,12 +625,7 @@ impl Engine {
         match self.policy.parse_fetched_keys(provider, body) {
             Ok(keys) => {
                 self.policy = Rc::new(self.policy.with_keys(provider, Some(keys)));
-                if let Some(r) = self.remotes.get_mut(ri) {
-                    r.lifecycle.on_success(now);
-                    r.loaded = true;
-                    // Any other fetch for this set is now moot.
-                    r.jobs.clear();
-                }
+                self.loaded(ri, now);
                 "{\"ok\":true}".into()
             }
             Err(e) => self.fail(ri, &job, now, &e.to_string()),
@@ -628,18 +669,12 @@ impl Engine {
             .parse_fetched_keys(pi, body)
             .map_err(|e| config_error("jwks", &e.to_string()))?;
         let policy = self.policy.with_keys(pi, Some(keys));
-        if let Some(r) = self.remotes.iter_mut().find(|r| r.provider == pi) {
-            let mut probe = r.lifecycle.clone();
-            probe.on_success(fetched_at);
-            if probe.serve(now) == Serve::Unavailable {
-                return Err(config_error(
-                    "jwks",
-                    "stored key set is older than max_stale",
-                ));
-            }
-            r.lifecycle.on_success(fetched_at);
-            r.loaded = true;
-            r.jobs.retain(|j| !j.lifecycle);
+        if let Some(ri) = self
+            .remotes
+            .iter()
+            .position(|r| r.source == Source::Keys(pi))
+        {
+            self.install_from(ri, fetched_at, now, "jwks", "stored key set")?;
         }
         // Cached verdicts made under the old set cannot answer: the set's fingerprint is part
         // of every cache key.
@@ -647,8 +682,44 @@ impl Engine {
         Ok(())
     }
 
-    /// Per remote provider: `{provider, loaded, available, serve, ageSeconds, failures,
-    /// fetching}` as a JSON array.
+    /// Installs a signed revocation bundle fetched at `fetched_at` (a key store's copy): it
+    /// is verified as a fetched one is (publisher keys, `seq` not going back, fresh by its
+    /// `iat`), and refused when the lifecycle counting from `fetched_at` would not serve it.
+    ///
+    /// # Errors
+    /// `{"code":"config_invalid","field":"revocation",...}` when the policy fetches no list or
+    /// the bundle is refused (the list held is kept).
+    #[wasm_bindgen(js_name = installRevocations)]
+    pub fn install_revocations(
+        &mut self,
+        body: &[u8],
+        fetched_at: f64,
+        now: f64,
+    ) -> Result<(), JsValue> {
+        let fetched_at = seconds(fetched_at);
+        let now = seconds(now);
+        let Some(ri) = self
+            .remotes
+            .iter()
+            .position(|r| r.source == Source::Revocations)
+        else {
+            return Err(config_error(
+                "revocation",
+                "the policy fetches no revocation list",
+            ));
+        };
+        let list = self
+            .policy
+            .parse_fetched_revocations(body, now)
+            .map_err(|e| config_error("revocation", &e.to_string()))?;
+        self.install_from(ri, fetched_at, now, "revocation", "stored revocation list")?;
+        self.policy = Rc::new(self.policy.with_revocations(list));
+        Ok(())
+    }
+
+    /// Per remote source, in order: `{kind, provider, loaded, available, serve, ageSeconds,
+    /// failures, fetching, seq}` as a JSON array (`kind` is `jwks` or `revocation`; the
+    /// revocation row has no provider and carries the held bundle's `seq`).
     pub fn status(&self, now: f64) -> String {
         let now = seconds(now);
         let mut out = String::from("[");
@@ -656,13 +727,17 @@ impl Engine {
             if i > 0 {
                 out.push(',');
             }
-            let p = self.policy.providers.get(r.provider);
             out.push('{');
-            push_opt_str(&mut out, "provider", p.map(|p| p.name.as_str()));
+            push_opt_str(&mut out, "kind", Some(r.source.kind()));
+            let name = match r.source {
+                Source::Keys(pi) => self.policy.providers.get(pi).map(|p| p.name.as_str()),
+                Source::Revocations => None,
+            };
+            push_opt_str(&mut out, "provider", name);
             push_field(&mut out, "loaded");
             out.push_str(if r.loaded { "true" } else { "false" });
             push_field(&mut out, "available");
-            out.push_str(if p.is_some_and(|p| p.available) {
+            out.push_str(if self.available(r.source, now) {
                 "true"
             } else {
                 "false"
@@ -684,25 +759,37 @@ impl Engine {
             let _ = write!(out, "{}", r.lifecycle.failures());
             push_field(&mut out, "fetching");
             let _ = write!(out, "{}", r.jobs.len());
+            push_field(&mut out, "seq");
+            let seq = match r.source {
+                Source::Keys(_) => None,
+                Source::Revocations => self
+                    .policy
+                    .revocation
+                    .as_ref()
+                    .and_then(|v| v.fetched.as_ref())
+                    .and_then(|l| l.seq()),
+            };
+            match seq {
+                Some(s) => {
+                    let _ = write!(out, "{s}");
+                }
+                None => out.push_str("null"),
+            }
             out.push('}');
         }
         out.push(']');
         out
     }
 
-    /// How many remote providers have no servable key set now: 0 on the steady path, so a
-    /// host asks for the full [`Engine::status`] only when it has to wait or fetch.
-    pub fn unavailable(&self) -> u32 {
+    /// How many remote sources have nothing servable at `now` (no key set, or no fresh
+    /// revocation list): 0 on the steady path, so a host asks for the full
+    /// [`Engine::status`] only when it has to wait or fetch.
+    pub fn unavailable(&self, now: f64) -> u32 {
+        let now = seconds(now);
         let n = self
             .remotes
             .iter()
-            .filter(|r| {
-                !self
-                    .policy
-                    .providers
-                    .get(r.provider)
-                    .is_some_and(|p| p.available)
-            })
+            .filter(|r| !self.available(r.source, now))
             .count();
         u32::try_from(n).unwrap_or(u32::MAX)
     }
@@ -738,13 +825,18 @@ impl Engine {
 }
 
 impl Engine {
-    /// Registers a new job for remote `ri`: (job, url, provider name, timeout seconds).
-    fn start_job(&mut self, ri: usize, lifecycle: bool) -> Option<(Job, String, String, i64)> {
+    /// Registers a new job for remote `ri`.
+    fn start_job(&mut self, ri: usize, lifecycle: bool) -> Option<(Job, OwnedJobOut)> {
         self.next_job = self.next_job.wrapping_add(1);
         let id = self.next_job;
         let r = self.remotes.get_mut(ri)?;
-        let p = self.policy.providers.get(r.provider)?;
-        let remote = p.remote.as_ref()?;
+        let (remote, provider) = match r.source {
+            Source::Keys(pi) => {
+                let p = self.policy.providers.get(pi)?;
+                (p.remote.as_ref()?, Some(p.name.clone()))
+            }
+            Source::Revocations => (self.policy.revocation.as_ref()?.remote.as_ref()?, None),
+        };
         let (path, discovery) = match (&r.jwks_path, remote.discovery) {
             (Some(found), true) => (found.clone(), false),
             (None, true) => (remote.path.clone(), true),
@@ -757,7 +849,14 @@ impl Engine {
         };
         r.jobs.push(job.clone());
         let url = format!("{}://{}{}", remote.scheme, remote.authority, path);
-        Some((job, url, p.name.clone(), remote.lifecycle.fetch_timeout))
+        let out = OwnedJobOut {
+            remote: ri,
+            source: r.source,
+            provider,
+            url,
+            timeout: remote.lifecycle.fetch_timeout,
+        };
+        Some((job, out))
     }
 
     fn take_job(&mut self, id: u32) -> Option<(usize, Job)> {
@@ -767,6 +866,55 @@ impl Engine {
             }
         }
         None
+    }
+
+    /// Whether requests that need `source` can be answered at `now`.
+    fn available(&self, source: Source, now: i64) -> bool {
+        match source {
+            Source::Keys(pi) => self.policy.providers.get(pi).is_some_and(|p| p.available),
+            Source::Revocations => self.policy.revocation.as_ref().is_some_and(|r| {
+                r.fetched
+                    .as_ref()
+                    .is_some_and(|l| l.is_fresh(now, r.max_stale))
+            }),
+        }
+    }
+
+    /// A fetched answer was installed for remote `ri`.
+    fn loaded(&mut self, ri: usize, now: i64) {
+        if let Some(r) = self.remotes.get_mut(ri) {
+            r.lifecycle.on_success(now);
+            r.loaded = true;
+            // Any other fetch for this source is now moot.
+            r.jobs.clear();
+        }
+    }
+
+    /// A stored copy fetched at `fetched_at` is about to be installed for remote `ri`: refused
+    /// when the lifecycle, counting from then, would no longer serve it.
+    fn install_from(
+        &mut self,
+        ri: usize,
+        fetched_at: i64,
+        now: i64,
+        field: &str,
+        what: &str,
+    ) -> Result<(), JsValue> {
+        let Some(r) = self.remotes.get_mut(ri) else {
+            return Ok(());
+        };
+        let mut probe = r.lifecycle.clone();
+        probe.on_success(fetched_at);
+        if probe.serve(now) == Serve::Unavailable {
+            return Err(config_error(
+                field,
+                &format!("{what} is older than max_stale"),
+            ));
+        }
+        r.lifecycle.on_success(fetched_at);
+        r.loaded = true;
+        r.jobs.retain(|j| !j.lifecycle);
+        Ok(())
     }
 
     fn fail(&mut self, ri: usize, job: &Job, now: i64, why: &str) -> String {
@@ -784,8 +932,33 @@ impl Engine {
     }
 
     fn unknown_kid(&mut self, provider: usize, now: i64) {
-        for r in self.remotes.iter_mut().filter(|r| r.provider == provider) {
+        for r in self
+            .remotes
+            .iter_mut()
+            .filter(|r| r.source == Source::Keys(provider))
+        {
             r.lifecycle.on_unknown_kid(now);
+        }
+    }
+}
+
+/// [`JobOut`] with owned strings, for jobs made while the engine is borrowed.
+struct OwnedJobOut {
+    remote: usize,
+    source: Source,
+    provider: Option<String>,
+    url: String,
+    timeout: i64,
+}
+
+impl OwnedJobOut {
+    fn borrowed(&self) -> JobOut<'_> {
+        JobOut {
+            remote: self.remote,
+            source: self.source,
+            provider: self.provider.as_deref(),
+            url: &self.url,
+            timeout: self.timeout,
         }
     }
 }

@@ -10,17 +10,18 @@ import { createRequire } from 'node:module';
 import * as jose from 'jose';
 import { Edgeward, EdgewardError, REASONS, Decision } from 'edgeward';
 import {
-  ALGS, ISS, akamaiToken, b64json, bearer, cookiePolicy, cookieSecrets, jwks, jwsRaw, makeKeys, now, req, sessionCookie,
-  token,
+  ALGS, ISS, PUBLIC_ORIGIN, akamaiToken, b64json, bearer, certDigest, cookiePolicy, cookieSecrets, dpopAuth, dpopHolder, jwks,
+  jwsRaw, makeKeys, now, req, sessionCookie, token,
 } from './helpers.mjs';
 
 const KEYS = await makeKeys();
 const OTHER = await makeKeys(['ES256']);
 const MANY = await Promise.all([1, 2, 3, 4, 5].map(() => makeKeys(['ES256'])));
 
-const ENV = Object.fromEntries(
-  ['HS256', 'HS384', 'HS512'].map((a) => [`EDGEWARD_${a}`, KEYS[a].secretB64]),
-);
+const ENV = {
+  ...Object.fromEntries(['HS256', 'HS384', 'HS512'].map((a) => [`EDGEWARD_${a}`, KEYS[a].secretB64])),
+  EDGEWARD_DPOP_NONCE: jose.base64url.encode(crypto.getRandomValues(new Uint8Array(32))),
+};
 
 function provider(extra = {}) {
   return {
@@ -35,6 +36,7 @@ function provider(extra = {}) {
 const POLICY = {
   version: 1,
   realm: 'api',
+  public_origin: PUBLIC_ORIGIN,
   providers: {
     idp: provider({
       claim_to_headers: [
@@ -44,7 +46,7 @@ const POLICY = {
       ],
       forward_payload_header: 'x-jwt-payload',
     }),
-    bound: provider({ certificate_bound: 'required' }),
+    bound: provider({ certificate_bound: 'required', issuer: 'https://bound.test' }),
     scoped: provider({
       required_scopes: ['admin'],
       subjects: [{ prefix: 'svc-' }],
@@ -71,11 +73,26 @@ const POLICY = {
       algorithms: ['ES256'],
       remote_jwks: { uri: 'http://127.0.0.1:9/jwks.json', timeout_seconds: 1 },
     },
+    pop: provider({
+      issuer: 'https://pop.test',
+      dpop: 'required',
+      dpop_proof: { algorithms: ['ES256', 'EdDSA'], nonce_secret_from_env: 'EDGEWARD_DPOP_NONCE' },
+    }),
+    revoked: provider({ issuer: 'https://revoked.test' }),
+  },
+  // Only `revoked` tokens are checked: its inline entry, and a fetched list that never arrives
+  // (this file's fetch rejects), so every other token of it gets 503.
+  revocation: {
+    inline: { jti: [{ iss: 'https://revoked.test', jti: 'stolen-1' }] },
+    remote: { uri: 'http://127.0.0.1:9/revocations.jwt', keys: jwks({ ES256: OTHER.ES256 }), timeout_seconds: 1 },
+    providers: ['revoked'],
   },
   rules: [
     { match: { prefix: '/public/' }, requires: { allow_missing: {} } },
     { match: { prefix: '/scoped/' }, requires: { provider_name: 'scoped' } },
     { match: { prefix: '/bound/' }, requires: { provider_name: 'bound' } },
+    { match: { prefix: '/pop/' }, requires: { provider_name: 'pop' } },
+    { match: { prefix: '/revoked/' }, requires: { provider_name: 'revoked' } },
     { match: { prefix: '/shadow/' }, requires: { provider_name: 'idp' }, mode: 'report' },
     { match: { prefix: '/either/' }, requires: { requires_any: [{ provider_name: 'scoped' }, { provider_name: 'idp' }] } },
     { match: { prefix: '/' }, requires: { provider_name: 'idp' } },
@@ -111,8 +128,8 @@ const CASES = [
   ['issuer', '/x', bearer(await token(es, { iss: 'https://evil.test' })), 401, 'issuer_mismatch', 'invalid_token'],
   ['audience', '/x', bearer(await token(es, { aud: 'other' })), 403, 'audience_mismatch', 'invalid_token'],
   ['cnf', '/x', bearer(await token(es, { cnf: { jkt: 'x' } })), 401, 'token_binding_unsupported', 'invalid_token'],
-  ['not bound', '/bound/a', bearer(await token(es)), 401, 'token_not_bound', 'invalid_token'],
-  ['bound, no certificate', '/bound/a', bearer(await token(es, { cnf: { 'x5t#S256': 'A'.repeat(43) } })), 401, 'token_binding_mismatch', 'invalid_token'],
+  ['not bound', '/bound/a', bearer(await token(es, { iss: 'https://bound.test' })), 401, 'token_not_bound', 'invalid_token'],
+  ['bound, no certificate', '/bound/a', bearer(await token(es, { iss: 'https://bound.test', cnf: { 'x5t#S256': 'A'.repeat(43) } })), 401, 'token_binding_mismatch', 'invalid_token'],
   ['scope', '/scoped/a', bearer(await scoped({ scope: 'read' })), 403, 'scope_insufficient', 'insufficient_scope'],
   ['subject', '/scoped/a', bearer(await scoped({ sub: 'alice' })), 401, 'subject_mismatch', 'invalid_token'],
   ['claim rule', '/scoped/a', bearer(await scoped({ tenant: 't2' })), 401, 'claim_mismatch', 'invalid_token'],
@@ -140,6 +157,78 @@ for (const [name, path, headers, status, reason, error] of CASES) {
     }
   });
 }
+
+// DPoP and revocation reasons, with their challenges (dpop.test.mjs and revocation.test.mjs have
+// the details): [name, path, headers, status, reason, WWW-Authenticate].
+const pop = await dpopHolder();
+const popToken = (claims = {}) => token(es, { iss: 'https://pop.test', cnf: { jkt: pop.jkt }, ...claims });
+const DPOP_CHALLENGE = 'DPoP realm="api", algs="ES256 EdDSA"';
+const POP_CASES = [
+  ['dpop: no proof', '/pop/a', dpopAuth(await popToken()), 401, 'dpop_proof_invalid', `${DPOP_CHALLENGE}, error="invalid_dpop_proof"`],
+  ['dpop: a proof for another URL', '/pop/a',
+    dpopAuth(await popToken(), await pop.proof('GET', `${PUBLIC_ORIGIN}/pop/b`, null)), 401, 'dpop_proof_invalid',
+    `${DPOP_CHALLENGE}, error="invalid_dpop_proof"`],
+  ['dpop: a bound token as bearer', '/pop/a', bearer(await popToken()), 401, 'token_binding_mismatch',
+    `${DPOP_CHALLENGE}, error="invalid_token"`],
+  ['revoked jti (inline)', '/revoked/a', bearer(await token(es, { iss: 'https://revoked.test', jti: 'stolen-1' })), 401,
+    'token_revoked', 'Bearer realm="api", error="invalid_token"'],
+  ['revocation list never fetched', '/revoked/a', bearer(await token(es, { iss: 'https://revoked.test', jti: 'fine' })), 503,
+    'revocation_unavailable', null],
+];
+
+for (const [name, path, headers, status, reason, challenge] of POP_CASES) {
+  test(`reason: ${name}`, async () => {
+    const d = await ew.check(req(path, headers));
+    assert.deepEqual([d.allow, d.status, d.reason], [false, status, reason], JSON.stringify(d));
+    const res = d.toResponse();
+    assert.equal(res.status, status);
+    assert.equal(await res.text(), reason);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.equal(res.headers.get('www-authenticate'), challenge);
+  });
+}
+
+test('dpop_nonce_required: the DPoP-Nonce answer, then a proof carrying it is accepted', async () => {
+  const tok = await popToken();
+  const url = `${PUBLIC_ORIGIN}/pop/items?page=2`;
+  const first = await ew.check(req('/pop/items?page=2', dpopAuth(tok, await pop.proof('GET', url, tok))));
+  assert.deepEqual([first.status, first.reason], [401, 'dpop_nonce_required'], JSON.stringify(first));
+  const res = first.toResponse();
+  assert.equal(res.headers.get('www-authenticate'), `${DPOP_CHALLENGE}, error="use_dpop_nonce"`);
+  const nonce = res.headers.get('dpop-nonce');
+  assert.ok(nonce, 'a fresh nonce in DPoP-Nonce');
+  const ok = await ew.check(req('/pop/items?page=2', dpopAuth(tok, await pop.proof('GET', url, tok, { nonce }))));
+  assert.deepEqual([ok.allow, ok.status], [true, 200], JSON.stringify(ok));
+  assert.equal(ok.claims.cnf.jkt, pop.jkt);
+  // A made-up nonce is refused like a missing one.
+  const bad = await ew.check(req('/pop/items', dpopAuth(tok, await pop.proof('GET', url, tok, { nonce: 'x'.repeat(40) }))));
+  assert.equal(bad.reason, 'dpop_nonce_required');
+});
+
+test('token_replayed: the same DPoP proof twice (per-isolate replay cache)', async () => {
+  const tok = await popToken();
+  const url = `${PUBLIC_ORIGIN}/pop/once`;
+  const nonce = (await ew.check(req('/pop/once', dpopAuth(tok, await pop.proof('GET', url, tok))))).toResponse()
+    .headers.get('dpop-nonce');
+  const proof = await pop.proof('GET', url, tok, { nonce });
+  assert.equal((await ew.check(req('/pop/once', dpopAuth(tok, proof)))).status, 200);
+  const again = await ew.check(req('/pop/once', dpopAuth(tok, proof)));
+  assert.deepEqual([again.allow, again.status, again.reason], [false, 401, 'token_replayed']);
+  assert.equal(again.toResponse().headers.get('www-authenticate'), `${DPOP_CHALLENGE}, error="invalid_dpop_proof"`);
+});
+
+test('certificate-bound tokens: peerCertificate (hex SHA-256) against cnf.x5t#S256', async () => {
+  const cert = certDigest();
+  const tok = await token(es, { iss: 'https://bound.test', cnf: { 'x5t#S256': cert.x5t } });
+  const ok = await ew.check(req('/bound/a', bearer(tok)), { peerCertificate: cert.hex });
+  assert.deepEqual([ok.allow, ok.status], [true, 200], JSON.stringify(ok));
+  const other = await ew.check(req('/bound/a', bearer(tok)), { peerCertificate: certDigest().hex });
+  assert.deepEqual([other.status, other.reason], [401, 'token_binding_mismatch']);
+  const upper = await ew.check(req('/bound/a', bearer(tok)), { peerCertificate: cert.hex.toUpperCase() });
+  assert.equal(upper.status, 200, 'hex in either case');
+  const none = await ew.check(req('/bound/a', bearer(tok)));
+  assert.deepEqual([none.status, none.reason], [401, 'token_binding_mismatch']);
+});
 
 // The cookie reasons, on signed-cookie and session-cookie routes (cookies.test.mjs has the rest):
 // signed denials are 403 and session denials 401, neither with a Bearer challenge.
@@ -232,8 +321,9 @@ test('config_invalid: a bad policy throws, naming the field', () => {
 });
 
 test('every reason code is produced by some test above, and the list is the engine\'s', () => {
-  const produced = new Set([...CASES.map((c) => c[4]).filter(Boolean), ...COOKIE_CASES.map((c) => c[4]), 'token_ambiguous', 'kid_missing',
-    'jwks_unavailable', 'config_invalid', 'signature_invalid']);
+  const produced = new Set([...CASES.map((c) => c[4]).filter(Boolean), ...COOKIE_CASES.map((c) => c[4]),
+    ...POP_CASES.map((c) => c[4]), 'token_ambiguous', 'kid_missing', 'jwks_unavailable', 'config_invalid', 'signature_invalid',
+    'dpop_nonce_required', 'token_replayed']);
   assert.deepEqual(REASONS.map((r) => r.code).filter((c) => !produced.has(c)), []);
 });
 

@@ -1,6 +1,6 @@
 // Keys and tokens for the package tests, made with jose (an independent JOSE implementation)
 // at run time. Nothing secret is stored in the repository.
-import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import * as jose from 'jose';
 
@@ -239,4 +239,51 @@ export function sessionCookie(secrets, { cip, sub = 'alice', iss = SESSION_ISS, 
   const t = now();
   const body = { iss, aud: 'app', sub, iat: t - 5, exp: t + 595, ...(cip === undefined ? {} : { cip }), ...claims };
   return new jose.SignJWT(body).setProtectedHeader({ alg: 'HS256', typ, kid: 's1' }).sign(key ?? secrets.session);
+}
+
+/** The public origin the DPoP test policies declare (what a proof's `htu` names). */
+export const PUBLIC_ORIGIN = 'https://api.edge.test';
+
+/** A DPoP key holder (RFC 9449), made with jose: `jkt` is the key's RFC 7638 thumbprint for a
+ * token's `cnf.jkt`, and `proof(...)` signs a proof with the public key in its `jwk` header. */
+export async function dpopHolder(alg = 'ES256') {
+  const { publicKey, privateKey } = await jose.generateKeyPair(alg, { extractable: true });
+  const jwk = await jose.exportJWK(publicKey);
+  const jkt = await jose.calculateJwkThumbprint(jwk, 'sha256');
+  let n = 0;
+  return {
+    alg,
+    jwk,
+    jkt,
+    /** A proof for `method` and `url` (absolute) bound to `accessToken`; `claims` override. */
+    async proof(method, url, accessToken, claims = {}, header = {}) {
+      n += 1;
+      const body = {
+        jti: `proof-${n}-${Math.random().toString(36).slice(2)}`,
+        htm: method,
+        htu: url,
+        iat: now(),
+        ...(accessToken ? { ath: jose.base64url.encode(createHash('sha256').update(accessToken).digest()) } : {}),
+        ...claims,
+      };
+      for (const [k, v] of Object.entries(body)) if (v === undefined) delete body[k];
+      return new jose.SignJWT(body).setProtectedHeader({ typ: 'dpop+jwt', alg, jwk, ...header }).sign(privateKey);
+    },
+  };
+}
+
+export const dpopAuth = (accessToken, proof) => ({ authorization: `DPoP ${accessToken}`, ...(proof ? { dpop: proof } : {}) });
+
+/** A signed revocation bundle (typ edgeward-revocations+jwt) over `list` plus `iat` and `seq`. */
+export async function revocationBundle(key, list, { iat = now(), seq = 1, exp, typ = 'edgeward-revocations+jwt' } = {}) {
+  const payload = { ...list, iat, seq, ...(exp === undefined ? {} : { exp }) };
+  return new jose.CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ })
+    .sign(key.sign);
+}
+
+/** A random 32-byte "certificate digest": hex for `peerCertificate`, base64url for `cnf.x5t#S256`. */
+export function certDigest() {
+  const d = randomBytes(32);
+  return { hex: d.toString('hex'), x5t: d.toString('base64url') };
 }

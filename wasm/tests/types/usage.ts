@@ -1,11 +1,14 @@
 // Compiled with `tsc --strict --noEmit` against the installed package's types: the README's
 // examples must type-check, and misuse must not.
 import {
-  Edgeward, EdgewardError, REASONS, type Decision, type MintedSession, type ReasonCode, type KeyStore,
+  Edgeward, EdgewardError, REASONS, REVOCATION_STORE_KEY, type Decision, type MintedSession, type ReasonCode, type KeyStore,
 } from 'edgeward';
 
 const store: KeyStore = {
-  async get(provider: string) { return provider === 'idp' ? { jwks: '{"keys":[]}', fetchedAt: 0 } : null; },
+  async get(key: string) {
+    if (key === REVOCATION_STORE_KEY) return { bundle: 'a.b.c', fetchedAt: 0 };
+    return key === 'idp' ? { jwks: '{"keys":[]}', fetchedAt: 0 } : null;
+  },
   async put(_provider, _record) { /* KV.put */ },
 };
 
@@ -18,7 +21,13 @@ export async function handle(request: Request, env: { POLICY: string }): Promise
     console.log(code, err?.claim, result.claim);
   }
   const clientAddress = request.headers.get('cf-connecting-ip') ?? undefined;
-  const decision: Decision = await ew.check(request, { clientAddress, waitUntil: (p) => void p });
+  const tls = (request as { cf?: { tlsClientAuth?: { certVerified: string; certFingerprintSHA256: string } } }).cf?.tlsClientAuth;
+  const peerCertificate = tls?.certVerified === 'SUCCESS' ? tls.certFingerprintSHA256 : undefined;
+  const decision: Decision = await ew.check(request, { clientAddress, peerCertificate, waitUntil: (p) => void p });
+  const nonce: string | undefined = decision.responseHeaders.find(([n]) => n === 'dpop-nonce')?.[1];
+  const revoked: ReasonCode[] = ['token_revoked', 'revocation_unavailable', 'dpop_nonce_required', 'token_replayed'];
+  const lists = ew.status().filter((s) => s.kind === 'revocation').map((s) => s.seq);
+  console.log(nonce, revoked, lists);
   if (!decision.allow) return decision.toResponse() ?? new Response(null, { status: 500 });
   if (decision.provider === 'idp') {
     const minted: MintedSession = ew.mintSession(decision, { provider: 'session', clientAddress });
