@@ -7,7 +7,8 @@
 //
 // Bindings: POLICY (JSON text, or an object), ORIGIN (e.g. "https://origin.example.com"),
 // optional JWKS_KV (a KV namespace holding the last fetched key sets), and any secrets the
-// policy names (`secrets_from_env`, `signed.keys[].secret_from_env`, `signed.salt_from_env`).
+// policy names (`secrets_from_env`, `signed.keys[].secret_from_env`, `signed.salt_from_env`,
+// `dpop_proof.nonce_secret_from_env`).
 import { Edgeward } from 'edgeward';
 
 // One verifier per isolate: the policy is compiled once, and fetched key sets and the
