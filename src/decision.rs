@@ -762,7 +762,11 @@ fn one_time(acc: &Accepted, now: i64) -> Result<ReplayClaim, Rejection> {
         Some(Value::Number(n)) => n.floor_and_fraction().map(|(f, _)| f.saturating_add(1)),
         _ => None,
     };
-    let expires_at = exp.unwrap_or(now).max(now).min(now.saturating_add(86_400));
+    // Without `exp` the token is remembered for the longest the stores keep anything.
+    let expires_at = exp
+        .unwrap_or(now.saturating_add(86_400))
+        .max(now)
+        .min(now.saturating_add(86_400));
     Ok(ReplayClaim {
         key: crate::replay::replay_key(iss, jti),
         issued_at: iat,

@@ -1592,6 +1592,12 @@ fn check_session_provider(name: &str, p: &ProviderDoc) -> Result<String, PolicyE
     if p.typ.is_some() {
         return Err(err(f("typ"), "a session provider's typ is fixed"));
     }
+    if p.certificate_bound.is_some() || p.dpop.is_some() || p.dpop_proof.is_some() {
+        return Err(err(
+            f("certificate_bound"),
+            "session cookies bind to the client address (session.bind_client_ip), not to keys",
+        ));
+    }
     if !p.from_headers.is_empty() || !p.from_params.is_empty() {
         return Err(err(f("from_*"), "session cookies are read from one cookie"));
     }
@@ -1635,6 +1641,8 @@ fn compile_signed_provider(
         ("require_expiration", !p.require_expiration),
         ("ignore_cnf", p.ignore_cnf),
         ("certificate_bound", p.certificate_bound.is_some()),
+        ("dpop", p.dpop.is_some()),
+        ("dpop_proof", p.dpop_proof.is_some()),
     ];
     if let Some((field, _)) = jwt_only.iter().find(|(_, set)| *set) {
         return Err(err(

@@ -666,6 +666,14 @@ fn policy_rules_for_cookie_providers() {
         &|d| d["providers"]["session"]["session"]["claims"] = json!(["cip"]),
         "providers.session.session.claims[0]",
     );
+    bad(
+        &|d| d["providers"]["gurl"]["dpop"] = json!("required"),
+        "providers.gurl.dpop",
+    );
+    bad(
+        &|d| d["providers"]["session"]["certificate_bound"] = json!("required"),
+        "providers.session.certificate_bound",
+    );
     // An Akamai-only policy needs no origin.
     let mut d = doc(
         json!({"akamai": all_providers()["akamai"].clone()}),
