@@ -676,6 +676,7 @@ impl RootContext for Root {
                 c.sweep(now);
                 metrics.cache(c);
             }
+            metrics.vm_memory();
             metrics.flush();
         }
         self.release_waiters(&shared, now, false);

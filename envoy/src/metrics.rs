@@ -31,8 +31,21 @@ pub struct Metrics {
     /// Revocation bundle: fetch successes, fetch failures, age of the held list (by its
     /// `iat`), its `seq`.
     revocation: (Option<u32>, Option<u32>, Option<u32>, Option<u32>),
+    /// This VM's linear memory in bytes (Wasm memory 0).
+    vm_memory: Option<u32>,
     /// Counts not yet written to Envoy: (metric id, increment).
     pending: RefCell<Vec<(u32, u64)>>,
+}
+
+/// The VM's linear memory (Wasm memory 0) in bytes; `None` off Wasm (host-side unit builds).
+#[cfg(target_arch = "wasm32")]
+fn linear_memory() -> Option<usize> {
+    core::arch::wasm32::memory_size::<0>().checked_mul(65_536)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn linear_memory() -> Option<usize> {
+    None
 }
 
 fn counter(name: &str) -> Option<u32> {
@@ -91,7 +104,16 @@ impl Metrics {
                 gauge("edgeward.revocation.age_seconds"),
                 gauge("edgeward.revocation.seq"),
             ),
+            vm_memory: gauge("edgeward.vm.memory_bytes"),
             pending: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Publishes this VM's linear memory size (per worker VM; the gauge shows the last
+    /// writer). Linear memory only grows, so this is the VM's high-water mark.
+    pub fn vm_memory(&self) {
+        if let (Some(id), Some(bytes)) = (self.vm_memory, linear_memory()) {
+            let _ = hostcalls::record_metric(id, u64::try_from(bytes).unwrap_or(u64::MAX));
         }
     }
 
