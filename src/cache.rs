@@ -55,6 +55,9 @@ pub struct TokenCache {
     pub hits: u64,
     /// Lookups that had to verify.
     pub misses: u64,
+    /// `DPoP` proof keys already loaded (clients sign many proofs with one key; loading a
+    /// P-256 key builds its comb table, which costs more than the verification).
+    pub proof_keys: crate::dpop::ProofKeyCache,
 }
 
 impl core::fmt::Debug for TokenCache {
@@ -88,11 +91,15 @@ fn expiry(claims: &Value, skew: i64) -> Option<i64> {
     floor.checked_add(i64::from(frac))?.checked_add(skew)
 }
 
+/// Proof keys kept per cache (about 23 KiB each for P-256, less for the others).
+const PROOF_KEYS: usize = 64;
+
 impl TokenCache {
     /// An empty cache with these bounds.
     pub fn new(limits: CacheLimits) -> TokenCache {
         TokenCache {
             limits,
+            proof_keys: crate::dpop::ProofKeyCache::new(PROOF_KEYS),
             ..TokenCache::default()
         }
     }

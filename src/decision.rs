@@ -325,8 +325,20 @@ impl Eval<'_, '_, '_> {
             .ok_or(Rejection::new(Reason::ConfigInvalid, "public_origin"))?;
         let htu = crate::context::public_url(origin, self.req.path);
         let now = self.req.now;
-        let proof = crate::dpop::verify_proof(proof, self.req.method, &htu, Some(token), now, cfg)
-            .map_err(fail)?;
+        let method = self.req.method;
+        let proof = match self.cache.as_deref_mut() {
+            Some(c) => crate::dpop::verify_proof_cached(
+                proof,
+                method,
+                &htu,
+                Some(token),
+                now,
+                cfg,
+                &mut c.proof_keys,
+            ),
+            None => crate::dpop::verify_proof(proof, method, &htu, Some(token), now, cfg),
+        }
+        .map_err(fail)?;
         crate::dpop::check_binding(jkt, &proof).map_err(fail)?;
         if let Some(slot) = self.proofs.get_mut(i) {
             *slot = Some(ReplayClaim {

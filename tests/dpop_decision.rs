@@ -459,3 +459,50 @@ fn token_only_verification_refuses_what_needs_the_request() {
     let a = get("plain").verify_jwt(&unbound, NOW).unwrap();
     assert!(get("plain").check_standalone(&a).is_ok());
 }
+
+#[test]
+fn proof_keys_are_loaded_once_per_cache() {
+    let p = policy(false);
+    let h = holder(Alg::ES256);
+    let token = bound_token(Some(&h.jkt), json!({}));
+    let auth = format!("DPoP {token}");
+    let mut cache = edgeward::TokenCache::new(p.token_cache);
+    for i in 0..3 {
+        let proof = h.proof_for("GET", "/items", &token, &format!("c-{i}"));
+        let headers = [("authorization", auth.as_str()), ("dpop", proof.as_str())];
+        let d = edgeward::decide_with_cache(
+            &p,
+            &Request {
+                method: "GET",
+                path: "/items",
+                headers: &headers,
+                client_addr: None,
+                peer_certificate: None,
+                route: None,
+                now: NOW,
+            },
+            Some(&mut cache),
+        );
+        assert!(d.allow, "{d:?}");
+    }
+    assert_eq!(cache.proof_keys.len(), 1);
+    // A proof from another key with the same cache: checked against its own key.
+    let thief = holder(Alg::ES256);
+    let stolen = thief.proof_for("GET", "/items", &token, "c-9");
+    let headers = [("authorization", auth.as_str()), ("dpop", stolen.as_str())];
+    let d = edgeward::decide_with_cache(
+        &p,
+        &Request {
+            method: "GET",
+            path: "/items",
+            headers: &headers,
+            client_addr: None,
+            peer_certificate: None,
+            route: None,
+            now: NOW,
+        },
+        Some(&mut cache),
+    );
+    assert_eq!(d.reason, Some(Reason::TokenBindingMismatch));
+    assert_eq!(cache.proof_keys.len(), 2);
+}
