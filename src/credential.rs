@@ -226,17 +226,19 @@ pub(crate) fn compile_signed(
         || doc.field_delimiter.is_some()
         || doc.acl_delimiter.is_some()
         || doc.escape_early;
+    if doc.scheme != "akamai_edgeauth" {
+        if akamai_only {
+            return Err(err(
+                field,
+                "algorithm, salt_from_env, delimiters and escape_early are akamai_edgeauth options",
+            ));
+        }
+        if doc.keys.is_empty() {
+            return Err(err(format!("{field}.keys"), "at least one key"));
+        }
+    }
     match doc.scheme.as_str() {
         "google_cloud_cdn" => {
-            if akamai_only {
-                return Err(err(
-                    field,
-                    "algorithm, salt_from_env, delimiters and escape_early are akamai_edgeauth options",
-                ));
-            }
-            if doc.keys.is_empty() {
-                return Err(err(format!("{field}.keys"), "at least one key"));
-            }
             let mut pairs = Vec::new();
             for (i, k) in doc.keys.iter().enumerate() {
                 if k.public_key_pem.is_some() {
@@ -295,15 +297,6 @@ pub(crate) fn compile_signed(
             Ok(Scheme::Akamai(alloc::boxed::Box::new(cfg)))
         }
         "cloudfront" => {
-            if akamai_only {
-                return Err(err(
-                    field,
-                    "algorithm, salt_from_env, delimiters and escape_early are akamai_edgeauth options",
-                ));
-            }
-            if doc.keys.is_empty() {
-                return Err(err(format!("{field}.keys"), "at least one key"));
-            }
             let mut pairs = Vec::new();
             for (i, k) in doc.keys.iter().enumerate() {
                 let f = format!("{field}.keys[{i}]");

@@ -161,7 +161,26 @@ struct Eval<'p, 'r, 'c> {
     client: Option<Option<core::net::IpAddr>>,
 }
 
-impl Eval<'_, '_, '_> {
+impl<'p, 'r, 'c> Eval<'p, 'r, 'c> {
+    fn new(
+        policy: &'p Policy,
+        req: &'r Request<'r>,
+        target: &'r Target<'r>,
+        cache: Option<&'c mut TokenCache>,
+    ) -> Self {
+        let n = policy.providers.len();
+        Eval {
+            policy,
+            req,
+            found: alloc::vec![None; n],
+            verified: alloc::vec![None; n],
+            target,
+            cache,
+            client: None,
+            proofs: alloc::vec![None; n],
+        }
+    }
+
     fn found(&mut self, i: usize) -> Found {
         if let Some(Some(f)) = self.found.get(i) {
             return f.clone();
@@ -877,17 +896,7 @@ pub fn verify_provider(
     req: &Request<'_>,
 ) -> Result<Rc<Accepted>, Rejection> {
     let target = path::normalize(req.path)?;
-    let n = policy.providers.len();
-    let mut ev = Eval {
-        policy,
-        req,
-        found: alloc::vec![None; n],
-        verified: alloc::vec![None; n],
-        target: &target,
-        cache: None,
-        client: None,
-        proofs: alloc::vec![None; n],
-    };
+    let mut ev = Eval::new(policy, req, &target, None);
     match ev.provider(index) {
         Outcome::Deny(rej, _) => Err(rej),
         Outcome::Allow(_) => match ev.verified.get(index) {
@@ -950,16 +959,7 @@ fn evaluate(
     cache: Option<&mut TokenCache>,
 ) -> Decision {
     let n = policy.providers.len();
-    let mut ev = Eval {
-        policy,
-        req,
-        found: alloc::vec![None; n],
-        verified: alloc::vec![None; n],
-        target,
-        cache,
-        client: None,
-        proofs: alloc::vec![None; n],
-    };
+    let mut ev = Eval::new(policy, req, target, cache);
     // Standalone allow_missing / allow_missing_or_failed verify every provider's token.
     let requirement = match &rule.requires {
         r @ (Requirement::AllowMissing | Requirement::AllowMissingOrFailed) => {

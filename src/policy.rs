@@ -1327,48 +1327,7 @@ fn compile_provider(
     for (i, c) in p.required_claims.iter().enumerate() {
         check_claim_name(&f(&format!("required_claims[{i}]")), c)?;
     }
-    let mut sources = Vec::new();
-    for (i, h) in p.from_headers.iter().enumerate() {
-        let name = check_header_name(&f(&format!("from_headers[{i}].name")), &h.name)?;
-        sources.push(Source::Header {
-            name,
-            prefix: h.value_prefix.clone(),
-        });
-    }
-    for q in &p.from_params {
-        if q.is_empty() {
-            return Err(err(f("from_params"), "empty parameter name"));
-        }
-        sources.push(Source::Param(q.clone()));
-    }
-    for c in &p.from_cookies {
-        if c.is_empty() || c.contains([';', '=', ' ', ',']) {
-            return Err(err(
-                f("from_cookies"),
-                format!("{c:?} is not a cookie name"),
-            ));
-        }
-        sources.push(Source::Cookie(c.clone()));
-    }
-    // Two sources reading the same place would make every token ambiguous. Header prefixes
-    // do not make a difference: extraction ignores their case and treats every
-    // comma-separated part of a header that carries a token as a credential.
-    let place = |s: &Source| match s {
-        Source::Header { name, .. } => format!("header {name}"),
-        Source::Param(n) => format!("query parameter {n}"),
-        Source::Cookie(n) => format!("cookie {n}"),
-    };
-    for (i, s) in sources.iter().enumerate() {
-        if let Some(t) = sources.iter().skip(i + 1).find(|t| place(t) == place(s)) {
-            return Err(err(
-                f("from_*"),
-                format!(
-                    "{} is listed twice (every token would be ambiguous)",
-                    place(t)
-                ),
-            ));
-        }
-    }
+    let mut sources = compile_sources(name, p)?;
     if let Some(cookie) = &session_cookie {
         sources = alloc::vec![Source::Cookie(cookie.clone())];
     }
@@ -1613,6 +1572,54 @@ fn check_session_provider(name: &str, p: &ProviderDoc) -> Result<String, PolicyE
     Ok(cookie)
 }
 
+/// The `from_headers`, `from_params` and `from_cookies` sources, in that order. Two sources
+/// reading the same place would make every token ambiguous, so that is refused; header
+/// prefixes make no difference (extraction ignores their case and treats every
+/// comma-separated part of a header that carries a token as a credential).
+fn compile_sources(name: &str, p: &ProviderDoc) -> Result<Vec<Source>, PolicyError> {
+    let f = |field: &str| format!("providers.{name}.{field}");
+    let mut sources = Vec::new();
+    for (i, h) in p.from_headers.iter().enumerate() {
+        let name = check_header_name(&f(&format!("from_headers[{i}].name")), &h.name)?;
+        sources.push(Source::Header {
+            name,
+            prefix: h.value_prefix.clone(),
+        });
+    }
+    for q in &p.from_params {
+        if q.is_empty() {
+            return Err(err(f("from_params"), "empty parameter name"));
+        }
+        sources.push(Source::Param(q.clone()));
+    }
+    for c in &p.from_cookies {
+        if c.is_empty() || c.contains([';', '=', ' ', ',']) {
+            return Err(err(
+                f("from_cookies"),
+                format!("{c:?} is not a cookie name"),
+            ));
+        }
+        sources.push(Source::Cookie(c.clone()));
+    }
+    let place = |s: &Source| match s {
+        Source::Header { name, .. } => format!("header {name}"),
+        Source::Param(n) => format!("query parameter {n}"),
+        Source::Cookie(n) => format!("cookie {n}"),
+    };
+    for (i, s) in sources.iter().enumerate() {
+        if let Some(t) = sources.iter().skip(i + 1).find(|t| place(t) == place(s)) {
+            return Err(err(
+                f("from_*"),
+                format!(
+                    "{} is listed twice (every token would be ambiguous)",
+                    place(t)
+                ),
+            ));
+        }
+    }
+    Ok(sources)
+}
+
 /// Compiles a `signed_url` / `signed_cookie` provider.
 fn compile_signed_provider(
     name: &str,
@@ -1660,36 +1667,7 @@ fn compile_signed_provider(
     let mut sources = Vec::new();
     match &scheme {
         Scheme::Akamai(_) => {
-            for (i, h) in p.from_headers.iter().enumerate() {
-                let name = check_header_name(&f(&format!("from_headers[{i}].name")), &h.name)?;
-                sources.push(Source::Header {
-                    name,
-                    prefix: h.value_prefix.clone(),
-                });
-            }
-            for q in &p.from_params {
-                if q.is_empty() {
-                    return Err(err(f("from_params"), "empty parameter name"));
-                }
-                sources.push(Source::Param(q.clone()));
-            }
-            for c in &p.from_cookies {
-                if c.is_empty() || c.contains([';', '=', ' ', ',']) {
-                    return Err(err(
-                        f("from_cookies"),
-                        format!("{c:?} is not a cookie name"),
-                    ));
-                }
-                sources.push(Source::Cookie(c.clone()));
-            }
-            for (i, s) in sources.iter().enumerate() {
-                if sources.iter().skip(i + 1).any(|t| t == s) {
-                    return Err(err(
-                        f("from_*"),
-                        "a source is listed twice (every token would be ambiguous)",
-                    ));
-                }
-            }
+            sources = compile_sources(name, p)?;
             if sources.is_empty() {
                 let token = String::from(crate::credential::AKAMAI_TOKEN);
                 sources.push(if url {

@@ -460,6 +460,19 @@ fn token_only_verification_refuses_what_needs_the_request() {
     assert!(get("plain").check_standalone(&a).is_ok());
 }
 
+fn run_cached(p: &Policy, headers: &[(&str, &str)], cache: &mut edgeward::TokenCache) -> Decision {
+    let req = Request {
+        method: "GET",
+        path: "/items",
+        headers,
+        client_addr: None,
+        peer_certificate: None,
+        route: None,
+        now: NOW,
+    };
+    edgeward::decide_with_cache(p, &req, Some(cache))
+}
+
 #[test]
 fn proof_keys_are_loaded_once_per_cache() {
     let p = policy(false);
@@ -469,19 +482,10 @@ fn proof_keys_are_loaded_once_per_cache() {
     let mut cache = edgeward::TokenCache::new(p.token_cache);
     for i in 0..3 {
         let proof = h.proof_for("GET", "/items", &token, &format!("c-{i}"));
-        let headers = [("authorization", auth.as_str()), ("dpop", proof.as_str())];
-        let d = edgeward::decide_with_cache(
+        let d = run_cached(
             &p,
-            &Request {
-                method: "GET",
-                path: "/items",
-                headers: &headers,
-                client_addr: None,
-                peer_certificate: None,
-                route: None,
-                now: NOW,
-            },
-            Some(&mut cache),
+            &[("authorization", &auth), ("dpop", &proof)],
+            &mut cache,
         );
         assert!(d.allow, "{d:?}");
     }
@@ -489,19 +493,10 @@ fn proof_keys_are_loaded_once_per_cache() {
     // A proof from another key with the same cache: checked against its own key.
     let thief = holder(Alg::ES256);
     let stolen = thief.proof_for("GET", "/items", &token, "c-9");
-    let headers = [("authorization", auth.as_str()), ("dpop", stolen.as_str())];
-    let d = edgeward::decide_with_cache(
+    let d = run_cached(
         &p,
-        &Request {
-            method: "GET",
-            path: "/items",
-            headers: &headers,
-            client_addr: None,
-            peer_certificate: None,
-            route: None,
-            now: NOW,
-        },
-        Some(&mut cache),
+        &[("authorization", &auth), ("dpop", &stolen)],
+        &mut cache,
     );
     assert_eq!(d.reason, Some(Reason::TokenBindingMismatch));
     assert_eq!(cache.proof_keys.len(), 2);
