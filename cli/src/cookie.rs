@@ -108,6 +108,14 @@ fn verify(
         Ok(_) => (None, ""),
         Err(r) => (Some(r.reason), r.detail),
     };
+    if let Some(prefix) = result
+        .as_ref()
+        .ok()
+        .and_then(|a| a.claims.as_object())
+        .and_then(|o| o.get_str("url_prefix"))
+    {
+        warn_prefix(prefix);
+    }
     if opts.has("json") {
         let mut out = String::from("{\"valid\":");
         out.push_str(if reason.is_none() { "true" } else { "false" });
@@ -148,6 +156,17 @@ fn verify(
     Ok(u8::from(result.is_err()))
 }
 
+/// Google's `URLPrefix` is a plain string prefix: without a trailing `/` it also covers the
+/// siblings that share its spelling. Said on stderr, so JSON output stays clean.
+fn warn_prefix(prefix: &str) {
+    if edgeward::signed::google::prefix_lacks_trailing_slash(prefix) {
+        eprintln!(
+            "edgeward: warning: URL prefix {prefix:?} does not end in / and also covers \
+             every path that starts with it (e.g. {prefix}-private/...)"
+        );
+    }
+}
+
 fn env_secret(opts: &Opts, flag: &str) -> Result<String, Fail> {
     let var = opts.need(flag)?;
     std::env::var(var).map_err(|_| Fail(format!("environment variable {var} is not set")))
@@ -162,6 +181,9 @@ fn sign(
         return Err(Fail(USAGE.into()));
     };
     let opts = Opts::parse(rest, &[])?;
+    if let Some(prefix) = opts.get("prefix") {
+        warn_prefix(prefix);
+    }
     let out = match scheme.as_str() {
         "session" => {
             opts.only(&["policy", "provider", "claims", "client-ip", "now"])?;

@@ -274,3 +274,77 @@ fn pem_keys_from_openssl() {
         assert_eq!(o.status.code(), Some(0), "{alg}: {}", stdout(&o));
     }
 }
+
+#[test]
+fn cookie_sign_and_verify_round_trip_with_exit_codes() {
+    use base64::Engine as _;
+    let dir = TempDir::new("cookie");
+    let key =
+        base64::engine::general_purpose::URL_SAFE.encode(edgeward_cli::cookie::random_bytes(16));
+    let policy = dir.path("policy.json");
+    std::fs::write(
+        &policy,
+        r#"{"version":1,"public_origin":"https://cdn.example.com",
+            "providers":{"cdn":{"kind":"signed_cookie","signed":{"scheme":"google_cloud_cdn",
+              "keys":[{"name":"k1","secret_from_env":"EDGEWARD_TEST_GOOGLE_KEY"}]}}},
+            "rules":[{"match":{"prefix":"/"},"requires":{"provider_name":"cdn"}}]}"#,
+    )
+    .unwrap();
+    let env = |c: &mut Command| {
+        c.env("EDGEWARD_TEST_GOOGLE_KEY", &key);
+    };
+    let mut sign = bin();
+    env(&mut sign);
+    let out = sign
+        .args([
+            "cookie",
+            "sign",
+            "google-cookie",
+            "--key-name",
+            "k1",
+            "--key-env",
+            "EDGEWARD_TEST_GOOGLE_KEY",
+            "--prefix",
+            "https://cdn.example.com/videos",
+            "--expires",
+            "1800000600",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let cookie = stdout(&out).trim().to_string();
+    assert!(cookie.starts_with("Cloud-CDN-Cookie=URLPrefix="));
+    // The key never appears in what the signer prints; the prefix warning goes to stderr.
+    assert!(!cookie.contains(&key));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not end in /"));
+
+    let verify = |url: &str, now: &str| {
+        let mut c = bin();
+        env(&mut c);
+        c.args([
+            "cookie", "verify", "--policy", &policy, "--url", url, "--cookie", &cookie, "--now",
+            now, "--json",
+        ])
+        .output()
+        .unwrap()
+    };
+    let ok = verify("https://cdn.example.com/videos/a.mp4", "1800000000");
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&ok)).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["claims"]["kid"], "k1");
+    let late = verify("https://cdn.example.com/videos/a.mp4", "1800000600");
+    assert_eq!(late.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&late)).unwrap();
+    assert_eq!(
+        (v["reason"].as_str(), v["status"].as_i64()),
+        (Some("cookie_expired"), Some(403))
+    );
+    let outside = verify("https://cdn.example.com/music/a.mp3", "1800000000");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&outside)).unwrap();
+    assert_eq!(v["reason"], "cookie_scope_mismatch");
+    // The reasons list gives each code's status per credential kind.
+    let reasons = stdout(&run(&["reasons"]));
+    assert!(reasons.starts_with("code\tbearer\tsigned\tsession\n"));
+    assert!(reasons.contains("cookie_expired\t401\t403\t401\n"));
+}
