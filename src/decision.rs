@@ -1038,6 +1038,13 @@ fn evaluate(
                         }
                     }
                 }
+                // The proof was for this hop; the upstream has no use for it.
+                if p.dpop.is_some()
+                    && has_header(req, "dpop")
+                    && !d.remove_headers.iter().any(|h| h == "dpop")
+                {
+                    d.remove_headers.push(String::from("dpop"));
+                }
                 for (header, claim) in &p.claim_to_headers {
                     match claims::lookup(&acc.claims, claim).and_then(header_value) {
                         Some(v) => d.set_headers.push((header.clone(), v)),

@@ -101,6 +101,7 @@ def test_bound_token_with_a_matching_proof_passes(envoy):
     assert status == 200, body
     sent = dict(envoy.upstream_headers(body))
     assert "authorization" not in sent, "the token is not forwarded"
+    assert "dpop" not in sent, "nor the proof"
     status, _, _ = envoy.request("/items", dpop(t, h.proof(t, method="POST")), method="POST")
     assert status == 200
 
