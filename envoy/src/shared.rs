@@ -106,9 +106,18 @@ pub fn release(key: &str, me: u64) {
 /// race. A full bucket, a lost race after the retries, or a bucket that does not parse refuse
 /// the request: the store never evicts.
 pub struct ReplayStore {
-    dpop: edgeward::replay::BucketRing,
-    once: edgeward::replay::BucketRing,
+    /// Rings for `DPoP` proofs, one per shard: a key goes to shard `key[0] % len`, so the
+    /// per-slot capacity is shards x bucket capacity and no one bucket grows large (every
+    /// insert rewrites its bucket).
+    dpop: Vec<edgeward::replay::BucketRing>,
+    /// Rings for one-time tokens, sharded the same way.
+    once: Vec<edgeward::replay::BucketRing>,
 }
+
+/// `DPoP` shards: 16 x 4096 proofs per slot (about 1,000 new proofs a second per process).
+const DPOP_SHARDS: usize = 16;
+/// One-time token shards: 1 x 2048 tokens per 15-minute slot.
+const ONCE_SHARDS: usize = 1;
 
 /// Retries of a compare-and-swap write that lost a race to another worker.
 const CAS_RETRIES: usize = 8;
@@ -118,49 +127,62 @@ impl ReplayStore {
     /// one-time tokens issued within the last day; `None` if the sizes are out of range.
     pub fn new(dpop_past: i64, dpop_future: i64) -> Option<ReplayStore> {
         let slot = dpop_future.max(60);
-        let dpop = edgeward::replay::BucketRing::for_window(
-            "edgeward.replay.dpop.",
-            dpop_past,
-            dpop_future,
-            slot,
-            4096,
-        )?;
-        let once = edgeward::replay::BucketRing::for_window(
-            "edgeward.replay.once.",
-            86_400,
-            900,
-            900,
-            2048,
-        )?;
+        let dpop = (0..DPOP_SHARDS)
+            .map(|i| {
+                edgeward::replay::BucketRing::for_window(
+                    &format!("edgeward.replay.dpop.{i}."),
+                    dpop_past,
+                    dpop_future,
+                    slot,
+                    4096,
+                )
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let once = (0..ONCE_SHARDS)
+            .map(|i| {
+                edgeward::replay::BucketRing::for_window(
+                    &format!("edgeward.replay.once.{i}."),
+                    86_400,
+                    900,
+                    900,
+                    2048,
+                )
+            })
+            .collect::<Option<Vec<_>>>()?;
         Some(ReplayStore { dpop, once })
     }
 
     /// Creates every bucket that does not exist yet (empty), so later writes always carry a
     /// CAS value. Two VMs racing here both write empty buckets, which is harmless.
     pub fn create(&self) {
-        for key in self
-            .dpop
-            .bucket_keys()
-            .iter()
-            .chain(self.once.bucket_keys().iter())
-        {
-            if !matches!(hostcalls::get_shared_data(key), Ok((Some(_), Some(_)))) {
-                let _ = hostcalls::set_shared_data(key, Some(&[]), None);
+        for ring in self.dpop.iter().chain(self.once.iter()) {
+            for key in ring.bucket_keys() {
+                if !matches!(hostcalls::get_shared_data(&key), Ok((Some(_), Some(_)))) {
+                    let _ = hostcalls::set_shared_data(&key, Some(&[]), None);
+                }
             }
         }
     }
 
     /// The most bytes both rings can hold.
     pub fn memory_bound(&self) -> usize {
-        self.dpop.memory_bound() + self.once.memory_bound()
+        self.dpop
+            .iter()
+            .chain(self.once.iter())
+            .map(edgeward::replay::BucketRing::memory_bound)
+            .sum()
     }
 
     /// Records one use; `false` when it must be refused (seen, full, out of the window, lost
     /// races, unreadable bucket).
     pub fn record(&self, claim: &edgeward::decision::ReplayClaim, now: i64) -> bool {
-        let ring = match claim.kind {
+        let rings = match claim.kind {
             edgeward::decision::ReplayKind::DpopProof => &self.dpop,
             edgeward::decision::ReplayKind::OneTimeToken => &self.once,
+        };
+        let shard = usize::from(claim.key[0]) % rings.len().max(1);
+        let Some(ring) = rings.get(shard) else {
+            return false;
         };
         let key = ring.bucket_key(ring.slot(claim.issued_at));
         for _ in 0..CAS_RETRIES {
