@@ -137,7 +137,10 @@ fn dpop_bound_tokens_need_a_matching_proof() {
     assert_eq!(d.replay[0].kind, ReplayKind::DpopProof);
     assert_eq!(d.replay[0].issued_at, NOW);
     assert!(d.remove_headers.contains(&"authorization".to_string()));
-    assert!(d.remove_headers.contains(&"dpop".to_string()), "the proof is not forwarded");
+    assert!(
+        d.remove_headers.contains(&"dpop".to_string()),
+        "the proof is not forwarded"
+    );
 
     // The host's store refused the proof's jti: the same rule and provider deny.
     let r = replay_rejected(&p, &d);
