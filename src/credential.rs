@@ -111,6 +111,10 @@ pub struct SessionDoc {
     /// `SameSite` of minted cookies: `strict`, `lax` (default) or `none`.
     #[serde(default = "default_same_site")]
     pub same_site: String,
+    /// Bind minted cookies to the `DPoP` key of the token they are minted from (`cnf.jkt`):
+    /// every request with the cookie must carry a `DPoP` proof by that key.
+    #[serde(default)]
+    pub bind_dpop_key: bool,
 }
 
 fn default_session_lifetime() -> i64 {
@@ -198,6 +202,8 @@ pub struct Session {
     pub claims: Vec<String>,
     /// `Strict`, `Lax` or `None`.
     pub same_site: &'static str,
+    /// Bind to the minting token's `DPoP` key.
+    pub bind_dpop_key: bool,
 }
 
 fn err(field: impl Into<String>, message: impl Into<String>) -> PolicyError {
@@ -345,6 +351,7 @@ pub(crate) fn compile_session(
         bind_client_ip: false,
         claims: Vec::new(),
         same_site: default_same_site(),
+        bind_dpop_key: false,
     };
     let doc = doc.unwrap_or(&default);
     if !(60..=86_400).contains(&doc.lifetime_seconds) {
@@ -373,11 +380,12 @@ pub(crate) fn compile_session(
         bind_client_ip: doc.bind_client_ip,
         claims: doc.claims.clone(),
         same_site,
+        bind_dpop_key: doc.bind_dpop_key,
     })
 }
 
 /// Claims a session cookie sets itself.
-const RESERVED_SESSION_CLAIMS: &[&str] = &["iss", "aud", "exp", "nbf", "iat", "cip", "sub"];
+const RESERVED_SESSION_CLAIMS: &[&str] = &["iss", "aud", "exp", "nbf", "iat", "cip", "sub", "cnf"];
 
 // ---------------------------------------------------------------------------------------------
 // Verification.
@@ -668,6 +676,16 @@ pub fn mint(
             CLIENT_IP_CLAIM.into(),
             Value::String(crate::context::canonical(ip).to_string()),
         );
+    }
+    if session.bind_dpop_key {
+        let jkt = src
+            .get("cnf")
+            .and_then(|c| c.as_object())
+            .and_then(|c| c.get_str(crate::claims::CNF_JKT))
+            .ok_or(Rejection::new(Reason::TokenNotBound, "cnf.jkt"))?;
+        let mut cnf = Object::default();
+        cnf.insert(crate::claims::CNF_JKT.into(), Value::String(jkt.into()));
+        claims.insert("cnf".into(), Value::Object(cnf));
     }
     for c in &session.claims {
         if let Some(v) = src.get(c) {

@@ -257,6 +257,7 @@ impl<'p, 'r, 'c> Eval<'p, 'r, 'c> {
                 credential::check_session(session, result.as_deref(), client_ip)?;
                 let accepted = result?;
                 self.policy.check_revoked(i, &accepted.claims, now)?;
+                self.check_dpop(i, p, &accepted, token, source)?;
                 Ok(accepted)
             }
         }
@@ -302,10 +303,12 @@ impl<'p, 'r, 'c> Eval<'p, 'r, 'c> {
         let jkt = claims::lookup(&accepted.claims, "cnf")
             .and_then(|c| claims::lookup(c, claims::CNF_JKT))
             .and_then(Value::as_str);
-        let dpop_scheme = matches!(
-            p.sources.get(source),
-            Some(Source::Header { prefix: Some(pre), .. }) if pre == crate::policy::DPOP_SCHEME
-        );
+        // A DPoP-bound session cookie is presented the DPoP way by nature: with a proof.
+        let dpop_scheme = matches!(p.kind, Kind::Session(_))
+            || matches!(
+                p.sources.get(source),
+                Some(Source::Header { prefix: Some(pre), .. }) if pre == crate::policy::DPOP_SCHEME
+            );
         let jkt = match (dpop_scheme, jkt, mode) {
             // RFC 9449 7.2: a bound token presented as a bearer token is refused.
             (false, Some(_), _) => {

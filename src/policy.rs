@@ -1402,6 +1402,20 @@ fn compile_provider(
         )?),
         None => Kind::Jwt,
     };
+    // A session bound to the DPoP key of the token it was minted from: every request with
+    // the cookie carries a proof by that key (ath over the cookie's value).
+    let (dpop_mode, dpop_config) = match &kind {
+        Kind::Session(s) if s.bind_dpop_key => (
+            Some(claims::BindMode::Required),
+            Some(compile_dpop(
+                &f("session"),
+                None,
+                p.clock_skew_seconds,
+                env,
+            )?),
+        ),
+        _ => (dpop_mode, dpop_config),
+    };
     let (typ, max_lifetime) = match &kind {
         Kind::Session(s) => (
             Some(alloc::vec![String::from(crate::credential::SESSION_TYP)]),

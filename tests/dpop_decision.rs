@@ -505,3 +505,46 @@ fn proof_keys_are_loaded_once_per_cache() {
     assert_eq!(d.reason, Some(Reason::TokenBindingMismatch));
     assert_eq!(cache.proof_keys.len(), 2);
 }
+
+#[test]
+fn session_cookies_bound_to_the_dpop_key() {
+    let secret = b64::encode(&[9u8; 32]);
+    let doc = json!({"version": 1, "realm": "api", "public_origin": ORIGIN,
+        "providers": {"session": {"kind": "session_cookie", "issuer": "https://edge.example/s",
+            "audiences": ["app"], "secrets_from_env": [{"env": "S", "alg": "HS256", "kid": "s1"}],
+            "session": {"bind_dpop_key": true}}},
+        "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "session"}}]});
+    let p = Policy::from_json_with_env(doc.to_string().as_bytes(), &|k| {
+        (k == "S").then(|| secret.clone())
+    })
+    .expect("policy");
+    let h = holder(Alg::ES256);
+    let mut idp = good_claims();
+    idp["cnf"] = json!({"jkt": h.jkt});
+    let idp =
+        edgeward::json::parse(idp.to_string().as_bytes(), &edgeward::json::Limits::CLAIMS).unwrap();
+    let m = edgeward::credential::mint(&p.providers[0], &idp, NOW, None).unwrap();
+    let cookie = format!("__Host-edgeward-session={}", m.value);
+    let proof = h.proof_for("GET", "/app", &m.value, "s-1");
+    let d = run(&p, "GET", "/app", &[("cookie", &cookie), ("dpop", &proof)]);
+    assert!(d.allow, "{d:?}");
+    assert_eq!(d.replay.len(), 1, "the proof's jti is recorded");
+    let d = run(&p, "GET", "/app", &[("cookie", &cookie)]);
+    assert_eq!(
+        d.reason,
+        Some(Reason::DpopProofInvalid),
+        "a stolen cookie alone is useless"
+    );
+    let thief = holder(Alg::ES256);
+    let stolen = thief.proof_for("GET", "/app", &m.value, "s-2");
+    let d = run(&p, "GET", "/app", &[("cookie", &cookie), ("dpop", &stolen)]);
+    assert_eq!(d.reason, Some(Reason::TokenBindingMismatch));
+    // Minting needs a DPoP-bound token.
+    let unbound = edgeward::json::parse(
+        good_claims().to_string().as_bytes(),
+        &edgeward::json::Limits::CLAIMS,
+    )
+    .unwrap();
+    let r = edgeward::credential::mint(&p.providers[0], &unbound, NOW, None).unwrap_err();
+    assert_eq!(r.reason, Reason::TokenNotBound);
+}
