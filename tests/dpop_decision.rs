@@ -4,7 +4,11 @@
 //! Proofs here are made with the CLI's signer; proofs from an independent implementation (jose)
 //! are checked against the proof verifier in tests/dpop.rs.
 
-#![allow(clippy::needless_pass_by_value, clippy::format_collect)]
+#![allow(
+    clippy::needless_pass_by_value,
+    clippy::format_collect,
+    clippy::many_single_char_names
+)]
 
 mod common;
 
