@@ -70,11 +70,7 @@ impl GoogleKeys {
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
-        let mut keys = BTreeMap::new();
-        for (name, key) in pairs {
-            if !valid_key_name(name) {
-                return Err(ConfigError::KeyNameInvalid);
-            }
+        let keys = super::named_keys(pairs, valid_key_name, |key| {
             let key = key.trim_ascii();
             // 16 bytes are 24 characters with padding; refuse anything longer before decoding.
             if key.len() != 24 {
@@ -86,11 +82,8 @@ impl GoogleKeys {
             if bytes.len() != KEY_LEN {
                 return Err(ConfigError::KeyInvalid);
             }
-            let mac = HmacSha1::new_from_slice(&bytes).map_err(|_| ConfigError::KeyInvalid)?;
-            if keys.insert(name.to_owned(), mac).is_some() {
-                return Err(ConfigError::DuplicateKeyName);
-            }
-        }
+            HmacSha1::new_from_slice(&bytes).map_err(|_| ConfigError::KeyInvalid)
+        })?;
         Ok(Self { keys })
     }
 

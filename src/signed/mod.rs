@@ -118,6 +118,32 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// Builds a scheme's named key set from `(name, key text)` pairs: each name must pass
+/// `valid_name` ([`ConfigError::KeyNameInvalid`]), each key must `load`, and no name may
+/// repeat ([`ConfigError::DuplicateKeyName`]).
+pub(crate) fn named_keys<'a, I, K>(
+    pairs: I,
+    valid_name: fn(&str) -> bool,
+    load: impl Fn(&str) -> Result<K, ConfigError>,
+) -> Result<alloc::collections::BTreeMap<alloc::string::String, K>, ConfigError>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
+    let mut keys = alloc::collections::BTreeMap::new();
+    for (name, text) in pairs {
+        if !valid_name(name) {
+            return Err(ConfigError::KeyNameInvalid);
+        }
+        if keys
+            .insert(alloc::string::String::from(name), load(text)?)
+            .is_some()
+        {
+            return Err(ConfigError::DuplicateKeyName);
+        }
+    }
+    Ok(keys)
+}
+
 /// The most digits a time field may have: `i64::MAX` has 19.
 const MAX_TIME_DIGITS: usize = 19;
 

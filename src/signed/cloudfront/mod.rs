@@ -218,16 +218,7 @@ impl CloudFrontKeys {
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
-        let mut keys = BTreeMap::new();
-        for (id, pem) in pairs {
-            if !valid_key_pair_id(id) {
-                return Err(ConfigError::KeyNameInvalid);
-            }
-            let key = PublicKey::from_pem(pem)?;
-            if keys.insert(id.to_owned(), key).is_some() {
-                return Err(ConfigError::DuplicateKeyName);
-            }
-        }
+        let keys = super::named_keys(pairs, valid_key_pair_id, PublicKey::from_pem)?;
         Ok(Self { keys })
     }
 
