@@ -206,7 +206,8 @@ test('CloudFront signed cookies (AWS\'s signer): one credential of up to five co
 });
 
 test('mintSession: from an IdP token check() accepted, verified by jose, then one HMAC per request', async () => {
-  const idp = await token(KEYS.ES256, { scope: 'read write', email: 'a@example.com' });
+  // The IdP token outlives the session by far, so its exp never caps the cookie's (even across a second boundary).
+  const idp = await token(KEYS.ES256, { scope: 'read write', email: 'a@example.com', exp: now() + 3600 });
   const first = await ew.check(req('/app/home', bearer(idp)), { clientAddress: CLIENT });
   assert.deepEqual([first.allow, first.provider], [true, 'idp']);
   const t = now();
