@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# µs per public-key verification (RS256, PS256, ES256, ES384, EdDSA; hashing included): the
-# RustCrypto crates as the core used them before its fast paths (reference: rsa, p256, p384,
-# ed25519-dalek) against the core (fast: src/rsa_fast.rs, src/p256_fast.rs; ES384 and EdDSA are
-# still the RustCrypto crates, so there fast = reference), natively and in wasm under V8
+# µs per public-key verification (RS256, PS256, ES256, ES384, ES512, EdDSA; hashing included):
+# the RustCrypto crates as the core used them before its fast paths (reference: rsa, p256, p384,
+# p521, ed25519-dalek) against the core (fast: src/rsa_fast.rs, src/ec_fast.rs; EdDSA is
+# ed25519-dalek with its `fast` tables both ways, so there fast = reference), natively and in
+# wasm under V8
 # (wasm32-wasip1 under Node's WASI, benches/wasi_run.mjs), plus jsonwebtoken with aws-lc-rs
 # natively as the anchor. Every configuration runs PASSES times, interleaved; each run reports
 # the median and minimum of 9 rounds. Printed: the median over passes of the medians and, in
@@ -51,7 +52,7 @@ awk '
   function ratio(a, b) { return (a in meds && b in meds) ? sprintf("%.1fx", median(a) / median(b)) : "-" }
   END {
     printf "%-15s %-7s %-18s %-18s %-18s %-9s %s\n", "alg", "where", "reference us", "fast us", "aws-lc us", "ref/fast", "fast/aws-lc"
-    n = split("RS256 PS256 ES256 ES384 EdDSA ES256-key-load", algs, " "); split("native wasm", wheres, " ")
+    n = split("RS256 PS256 ES256 ES384 ES512 EdDSA ES256-key-load ES384-key-load ES512-key-load", algs, " "); split("native wasm", wheres, " ")
     for (a = 1; a <= n; a++) for (w = 1; w <= 2; w++) {
       p = wheres[w] " " algs[a]
       if (!((p " fast") in meds)) continue

@@ -1,7 +1,7 @@
-//! µs per public-key signature verification (RS256, PS256, ES256, ES384, `EdDSA`; a JWT-sized
+//! µs per public-key signature verification (RS256, PS256, ES256, ES384, ES512, `EdDSA`; a JWT-sized
 //! message, hashing included): the core (`jwa::verify` on a key from `jwk::parse_jwk`, as the
 //! JWS path calls it) or, with `--reference`, the `RustCrypto` crates as the core used them
-//! before its fast paths (`rsa`, `p256`, `p384`, `ed25519-dalek`).
+//! before its fast paths (`rsa`, `p256`, `p384`, `p521`, `ed25519-dalek`).
 //!
 //! The references are dev-dependencies or the crates the core still uses, linked here only.
 //! Natively: `cargo run --release --example pk_bench [-- --reference] [ALG...]`; in wasm under
@@ -27,6 +27,7 @@ enum Reference {
     Rsa(rsa::RsaPublicKey),
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
+    P521(p521::ecdsa::VerifyingKey),
     Ed25519(ed25519_dalek::VerifyingKey),
 }
 
@@ -42,7 +43,14 @@ fn main() {
         )
     );
     let msg = msg.as_bytes();
-    for alg in [Alg::RS256, Alg::PS256, Alg::ES256, Alg::ES384, Alg::EdDSA] {
+    for alg in [
+        Alg::RS256,
+        Alg::PS256,
+        Alg::ES256,
+        Alg::ES384,
+        Alg::ES512,
+        Alg::EdDSA,
+    ] {
         if !only.is_empty() && !only.contains(&alg) {
             continue;
         }
@@ -63,13 +71,16 @@ fn main() {
         let (min, median) = per_call_us(verify);
         let mode = if reference { "reference" } else { "fast" };
         println!("{} {mode} {median:.1} {min:.1}", alg.name());
-        if !reference && alg == Alg::ES256 {
+        if !reference && matches!(alg, Alg::ES256 | Alg::ES384 | Alg::ES512) {
             // Key load: the JWK parsed and the point's table built.
             let jwk_value = serde_json::Value::Object(jwk_members.clone());
             let (min, median) = per_call_us(|| {
-                matches!(fast_key(black_box(&jwk_value), alg), KeyMaterial::P256(_))
+                matches!(
+                    fast_key(black_box(&jwk_value), alg),
+                    KeyMaterial::P256(_) | KeyMaterial::P384(_) | KeyMaterial::P521(_)
+                )
             });
-            println!("ES256-key-load fast {median:.1} {min:.1}");
+            println!("{}-key-load fast {median:.1} {min:.1}", alg.name());
         }
     }
 }
@@ -102,6 +113,9 @@ fn reference_key(jwk: &serde_json::Map<String, serde_json::Value>, alg: Alg) -> 
         Alg::ES384 => {
             Reference::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1()).expect("p384"))
         }
+        Alg::ES512 => {
+            Reference::P521(p521::ecdsa::VerifyingKey::from_sec1_bytes(&sec1()).expect("p521"))
+        }
         _ => Reference::Ed25519(
             ed25519_dalek::VerifyingKey::from_bytes(
                 &member(jwk, "x").try_into().expect("32 bytes"),
@@ -127,6 +141,10 @@ fn reference_verify(key: &Reference, alg: Alg, msg: &[u8], sig: &[u8]) -> bool {
         (Reference::P384(k), _) => {
             use p384::ecdsa::signature::Verifier;
             p384::ecdsa::Signature::from_slice(sig).is_ok_and(|s| k.verify(msg, &s).is_ok())
+        }
+        (Reference::P521(k), _) => {
+            use p521::ecdsa::signature::Verifier;
+            p521::ecdsa::Signature::from_slice(sig).is_ok_and(|s| k.verify(msg, &s).is_ok())
         }
         (Reference::Ed25519(k), _) => ed25519_dalek::Signature::from_slice(sig)
             .is_ok_and(|s| k.verify_strict(msg, &s).is_ok()),

@@ -20,13 +20,20 @@ core_tree_check() {
     echo "core dependency tree pulls a host or RNG crate:"; grep -iE 'getrandom|js-sys|wasm-bindgen|proxy-wasm|ring' <<<"$tree"
     return 1
   fi
+  # The RustCrypto curve and RSA crates are test references only (src/ec_fast.rs, src/rsa_fast.rs
+  # are the release paths): never linked into the hosts' wasm.
+  if grep -qE '\b(rsa|p256|p384|p521|ecdsa|elliptic-curve|crypto-bigint|num-bigint-dig) v' <<<"$tree"; then
+    echo "a reference crypto crate is a normal dependency of the core:"
+    grep -E '\b(rsa|p256|p384|p521|ecdsa|elliptic-curve|crypto-bigint|num-bigint-dig) v' <<<"$tree"
+    return 1
+  fi
   local dups
   dups=$(cargo tree -d -e normal --workspace --exclude edgeward-bench | grep -E '^[a-z]' |
     grep -E '^(rsa|p256|p384|p521|ecdsa|elliptic-curve|sha1|sha2|hmac|digest|signature|ed25519|ed25519-dalek|curve25519-dalek|crypto-bigint|num-bigint-dig|subtle|der|spki|pkcs8|base64|base64ct|md-5) ' || true)
   if [ -n "$dups" ]; then
     echo "duplicated crypto crates:"; echo "$dups"; return 1
   fi
-  echo "core builds for wasm32-unknown-unknown (no_std); no host/RNG crates; no duplicated crypto crates"
+  echo "core builds for wasm32-unknown-unknown (no_std); no host/RNG or reference crypto crates; no duplicated crypto crates"
 }
 
 interop_fresh() {
@@ -58,16 +65,17 @@ stage clippy cargo clippy -q --workspace --exclude edgeward-bench --all-targets 
 stage clippy-wasm32 cargo clippy -q -p edgeward-wasm --target wasm32-unknown-unknown -- -D warnings
 stage core-wasm-and-deps core_tree_check
 stage cargo-test cargo test --workspace --exclude edgeward-bench
-# The RSA and P-256 fast paths (src/rsa_fast.rs, src/mont.rs, src/p256_fast.rs) on wasm32 under
+# The RSA and ECDSA fast paths (src/rsa_fast.rs, src/mont.rs, src/ec_fast.rs) on wasm32 under
 # V8: every Wycheproof vector, the differential tests against the RustCrypto references and the
 # arithmetic's unit tests (u32 limbs there, u64 natively), built for wasm32-wasip1 and run by
 # Node's WASI (benches/wasi_run.mjs passes the exit code on; a panic traps, exit 1).
 wasm32_vectors() {
   local runner="node $PWD/benches/wasi_run.mjs"
   CARGO_TARGET_WASM32_WASIP1_RUNNER="$runner" \
-    cargo test --target wasm32-wasip1 --test wycheproof --test rsa_differential --test ec_differential
+    cargo test --target wasm32-wasip1 --test wycheproof --test rsa_differential --test ec_differential \
+    --test ec_wide_differential
   CARGO_TARGET_WASM32_WASIP1_RUNNER="$runner" \
-    cargo test --target wasm32-wasip1 --lib -- mont:: rsa_fast:: p256_fast::
+    cargo test --target wasm32-wasip1 --lib -- mont:: rsa_fast:: ec_fast::
 }
 stage wasm32-vectors wasm32_vectors
 stage interop-fresh interop_fresh

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use hmac::{Hmac, Mac};
 use sha2::{Sha256, Sha384, Sha512};
 
-use crate::p256_fast::P256PublicKey;
+use crate::ec_fast::{P256PublicKey, P384PublicKey, P521PublicKey};
 use crate::rsa_fast::RsaPublicKey;
 
 /// A JWS algorithm we implement. `none` is not one, and never will be.
@@ -247,10 +247,10 @@ pub enum KeyMaterial {
     Rsa(RsaPublicKey),
     /// A P-256 public point with its comb table.
     P256(P256PublicKey),
-    /// A P-384 public point.
-    P384(p384::ecdsa::VerifyingKey),
-    /// A P-521 public point.
-    P521(p521::ecdsa::VerifyingKey),
+    /// A P-384 public point with its comb table.
+    P384(P384PublicKey),
+    /// A P-521 public point with its comb table.
+    P521(P521PublicKey),
     /// An Ed25519 public key.
     Ed25519(ed25519_dalek::VerifyingKey),
 }
@@ -291,16 +291,10 @@ pub fn verify(alg: Alg, key: &KeyMaterial, msg: &[u8], sig: &[u8]) -> bool {
         (Alg::PS256, KeyMaterial::Rsa(k)) => k.verify_pss::<Sha256>(msg, sig),
         (Alg::PS384, KeyMaterial::Rsa(k)) => k.verify_pss::<Sha384>(msg, sig),
         (Alg::PS512, KeyMaterial::Rsa(k)) => k.verify_pss::<Sha512>(msg, sig),
-        // Exactly 64 bytes, r and s in [1, n-1].
+        // Exactly 64, 96 or 132 bytes (r || s), r and s in [1, n-1].
         (Alg::ES256, KeyMaterial::P256(k)) => k.verify(msg, sig),
-        (Alg::ES384, KeyMaterial::P384(k)) => {
-            use p384::ecdsa::signature::Verifier;
-            p384::ecdsa::Signature::from_slice(sig).is_ok_and(|s| k.verify(msg, &s).is_ok())
-        }
-        (Alg::ES512, KeyMaterial::P521(k)) => {
-            use p521::ecdsa::signature::Verifier;
-            p521::ecdsa::Signature::from_slice(sig).is_ok_and(|s| k.verify(msg, &s).is_ok())
-        }
+        (Alg::ES384, KeyMaterial::P384(k)) => k.verify(msg, sig),
+        (Alg::ES512, KeyMaterial::P521(k)) => k.verify(msg, sig),
         (Alg::EdDSA, KeyMaterial::Ed25519(k)) => {
             // Strict: rejects non-canonical S, small-order A and R (ed25519-dalek verify_strict).
             ed25519_dalek::Signature::from_slice(sig)

@@ -9,9 +9,9 @@ use alloc::vec::Vec;
 use sha2::{Digest, Sha256};
 
 use crate::b64;
+use crate::ec_fast::{P256PublicKey, P384PublicKey, P521PublicKey};
 use crate::json::{self, Limits, Object, Value};
 use crate::jwa::{Alg, AlgSet, Curve, KeyMaterial};
-use crate::p256_fast::P256PublicKey;
 use crate::rsa_fast::{self, RsaPublicKey};
 
 /// Maximum keys in one set.
@@ -418,29 +418,14 @@ fn ec_key(o: &Object) -> Result<(KeyMaterial, String), KeyError> {
     if x.len() != len || y.len() != len {
         return Err(KeyError::InvalidPoint);
     }
-    let mut sec1 = Vec::with_capacity(1 + 2 * len);
-    sec1.push(0x04);
-    sec1.extend_from_slice(&x);
-    sec1.extend_from_slice(&y);
-    // from_sec1_bytes checks the point is on the curve and not the identity.
+    // from_affine checks the coordinates are below p and the point is on the curve (so not
+    // the identity), and builds the key's comb table.
     let material = match curve {
-        Curve::P256 => KeyMaterial::P256(
-            x.as_slice()
-                .try_into()
-                .ok()
-                .zip(y.as_slice().try_into().ok())
-                .and_then(|(x, y)| P256PublicKey::from_affine(x, y))
-                .ok_or(KeyError::InvalidPoint)?,
-        ),
-        Curve::P384 => KeyMaterial::P384(
-            p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
-                .map_err(|_| KeyError::InvalidPoint)?,
-        ),
-        Curve::P521 => KeyMaterial::P521(
-            p521::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
-                .map_err(|_| KeyError::InvalidPoint)?,
-        ),
-    };
+        Curve::P256 => P256PublicKey::from_affine(&x, &y).map(KeyMaterial::P256),
+        Curve::P384 => P384PublicKey::from_affine(&x, &y).map(KeyMaterial::P384),
+        Curve::P521 => P521PublicKey::from_affine(&x, &y).map(KeyMaterial::P521),
+    }
+    .ok_or(KeyError::InvalidPoint)?;
     let thumb = thumbprint_input(&[("crv", crv), ("kty", "EC"), ("x", &x_s), ("y", &y_s)]);
     Ok((material, thumb))
 }

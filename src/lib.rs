@@ -27,6 +27,7 @@ pub mod context;
 pub mod credential;
 pub mod decision;
 pub mod dpop;
+pub mod ec_fast;
 #[cfg(any(all(test, feature = "std"), feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod json;
@@ -35,7 +36,6 @@ pub mod jwk;
 pub mod jwks;
 pub mod jws;
 mod mont;
-pub mod p256_fast;
 pub mod path;
 pub mod policy;
 pub mod reason;

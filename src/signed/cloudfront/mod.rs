@@ -132,7 +132,7 @@ pub enum PolicyKind {
 enum PublicKey {
     Rsa(RsaPublicKey),
     /// The core's fast P-256 verifier (per-key comb table), for SHA-256 and SHA-1 alike.
-    P256(alloc::boxed::Box<crate::p256_fast::P256PublicKey>),
+    P256(alloc::boxed::Box<crate::ec_fast::P256PublicKey>),
 }
 
 impl PublicKey {
@@ -158,7 +158,7 @@ impl PublicKey {
                     return Err(ConfigError::KeyInvalid);
                 };
                 // Checks both coordinates are below p and the point is on the curve.
-                let key = crate::p256_fast::P256PublicKey::from_affine(x, y)
+                let key = crate::ec_fast::P256PublicKey::from_affine(x, y)
                     .ok_or(ConfigError::KeyInvalid)?;
                 Ok(Self::P256(alloc::boxed::Box::new(key)))
             }
