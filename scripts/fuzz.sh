@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(b64_json jwks policy token request signed revocation dpop es256)
+[ ${#targets[@]} -gt 0 ] || targets=(b64_json jwks policy token request signed revocation dpop es256 es_wide)
 if cargo +nightly --version >/dev/null 2>&1; then
   fuzz=(cargo +nightly fuzz)
 else
@@ -22,7 +22,7 @@ python3 fuzz/seed.py
 status=0
 for t in "${targets[@]}"; do
   log=$(mktemp)
-  mkdir -p "fuzz/corpus/$t"  # a target without seeds (es256 makes its own keys) starts empty
+  mkdir -p "fuzz/corpus/$t"  # a target without seeds (es256, es_wide make their own keys) starts empty
   if (cd fuzz && "${fuzz[@]}" run -O "$t" "corpus/$t" -- -max_total_time="$seconds" -max_len=16384 \
       -timeout=10 -rss_limit_mb=2048 -print_final_stats=1) >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

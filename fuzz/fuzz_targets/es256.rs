@@ -1,4 +1,4 @@
-//! ES256 differential fuzzing: the core's P-256 fast path (`edgeward::p256_fast`, through the
+//! ES256 differential fuzzing: the core's P-256 fast path (`edgeward::ec_fast`, through the
 //! JWK parser and `jwa::verify` as the JWS path reaches it, and its prehash entry point)
 //! against the RustCrypto `p256` crate. Any disagreement on a key or a verdict panics.
 //!
