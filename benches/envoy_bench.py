@@ -29,6 +29,7 @@ Keys are drawn at run time; secrets reach Envoy as environment variables named b
 (vm_config.environment_variables.host_env_keys), never in a file.
 
 Usage: .venv/bin/python benches/envoy_bench.py [--seconds 4] [--passes 3] [--algs ES256,RS256,HS256,EdDSA]
+       (ES384 and ES512 too)
        [--modes hit,miss] [--caches off,on] [--schemes session,akamai,google,cloudfront_url,cloudfront_cookie]
        [--no-build]
 Needs: wrk (apt), envoy (make setup), envoy/dist/edgeward.wasm and the noop build
@@ -93,8 +94,9 @@ def free_port():
 
 def keys():
     out = {}
-    k = ec.generate_private_key(ec.SECP256R1())
-    out["ES256"] = (k, dict(json.loads(ECAlgorithm.to_jwk(k.public_key())), kid="k", alg="ES256"))
+    for alg, curve in (("ES256", ec.SECP256R1()), ("ES384", ec.SECP384R1()), ("ES512", ec.SECP521R1())):
+        k = ec.generate_private_key(curve)
+        out[alg] = (k, dict(json.loads(ECAlgorithm.to_jwk(k.public_key())), kid="k", alg=alg))
     k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     out["RS256"] = (k, dict(json.loads(RSAAlgorithm.to_jwk(k.public_key())), kid="k", alg="RS256"))
     k = ed25519.Ed25519PrivateKey.generate()

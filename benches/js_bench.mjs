@@ -1,5 +1,5 @@
 // Benchmark (not a test): the edgeward npm package against jose, in Node (in-process) and in
-// real workerd, per algorithm (HS256, ES256, RS256, EdDSA).
+// real workerd, per algorithm (HS256, ES256, RS256, EdDSA; ES384 and ES512 on request).
 //
 //   node benches/js_bench.mjs [--ms 400] [--passes 5] [--runtime node|workerd|both]
 //                             [--tokens 2000] [--algs HS256,ES256,RS256,EdDSA] [--inst-runs 10]
@@ -39,6 +39,7 @@
 // nothing secret is written anywhere (the workerd temp dir holds code and config only; keys and
 // tokens go to the worker in a setup request). Every process started is stopped by PID, also on
 // error, on SIGINT/SIGTERM, and by a watchdog that bounds the whole run.
+import { execFileSync } from 'node:child_process';
 import { createHmac, generateKeyPairSync, sign as rsaSign } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -97,7 +98,7 @@ function parseArgs(argv) {
   o.algs = o.algs.split(',').map((s) => s.trim()).filter(Boolean);
   o.schemes = o.schemes === 'none' ? [] : o.schemes.split(',').map((s) => s.trim()).filter(Boolean);
   for (const s of o.schemes) if (!SCHEMES.includes(s)) throw new Error(`--schemes: unknown ${s}`);
-  for (const a of o.algs) if (!['HS256', 'ES256', 'RS256', 'EdDSA'].includes(a)) throw new Error(`--algs: unknown ${a}`);
+  for (const a of o.algs) if (!['HS256', 'ES256', 'ES384', 'ES512', 'RS256', 'EdDSA'].includes(a)) throw new Error(`--algs: unknown ${a}`);
   if (!(Number.isInteger(o.instRuns) && o.instRuns >= 0 && o.instRuns <= 50)) throw new Error('--inst-runs: 0 to 50');
   o.runtimes = o.runtime === 'both' ? ['node', 'workerd'] : [o.runtime];
   return o;
@@ -491,6 +492,23 @@ function cacheCheck(stats) {
 }
 
 // ---------------------------------------------------------------- main
+/**
+ * The rows load the package installed in the test project (as a user gets it); the size table
+ * reads wasm/npm/dist. If the installed .wasm is not the one just built, install the packed
+ * tarball (a local file: no network), so both describe the same build.
+ */
+function freshPackage() {
+  const installed = join(PKG, 'dist', 'edgeward_wasm_bg.wasm');
+  const same = () => {
+    try { return readFileSync(installed).equals(readFileSync(WASM)); } catch { return false; }
+  };
+  if (same()) return;
+  log(`installing ${TARBALL} into ${TESTS} (the installed package is not the one in wasm/npm/dist)`);
+  execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--silent', TARBALL],
+    { cwd: TESTS, stdio: 'inherit', timeout: 120_000 });
+  if (!same()) throw new Error('the packed tarball does not hold wasm/npm/dist: run make npm first');
+}
+
 async function main() {
   const started = performance.now();
   const opts = parseArgs(process.argv.slice(2));
@@ -506,6 +524,7 @@ async function main() {
   }, boundS * 1000);
   watchdog.unref();
 
+  freshPackage();
   const jose = await import(pathToFileURL(join(JOSE_DIR, 'dist', 'webapi', 'index.js')).href);
   const sz = sizes();
   log(`instantiation: ${opts.instRuns} fresh node processes`);

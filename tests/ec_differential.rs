@@ -11,7 +11,9 @@
 // Textbook names: g, q, r, s, e, k, x, y, b, t.
 #![allow(clippy::many_single_char_names)]
 
-use std::fmt::Write as _;
+mod differential;
+use differential::hex;
+
 use std::sync::OnceLock;
 
 use edgeward::b64;
@@ -54,20 +56,7 @@ const fn nibble(c: u8) -> u8 {
 }
 
 fn seed() -> u64 {
-    static SEED: OnceLock<u64> = OnceLock::new();
-    *SEED.get_or_init(|| {
-        let seed = std::env::var("EDGEWARD_EC_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default();
-                now.as_secs() ^ u64::from(now.subsec_nanos())
-            });
-        println!("EDGEWARD_EC_SEED={seed}");
-        seed
-    })
+    differential::seed("EDGEWARD_EC_SEED")
 }
 
 /// The key as the JWS path gets it: a JWK through `jwk::parse_jwk`; `None` if refused.
@@ -136,13 +125,6 @@ impl Pair {
         );
         fast
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().fold(String::new(), |mut out, x| {
-        let _ = write!(out, "{x:02x}");
-        out
-    })
 }
 
 fn scalar_bytes(s: &Scalar) -> [u8; 32] {

@@ -10,7 +10,8 @@
 //! printed and `EDGEWARD_EC_SEED=<n>` replays it. Runs natively and on wasm32-wasip1 under Node
 //! (`scripts/test.sh`, stage `wasm32-vectors`).
 
-use std::fmt::Write as _;
+mod differential;
+use differential::hex;
 
 use edgeward::b64;
 use edgeward::json::{self, Limits};
@@ -21,27 +22,7 @@ use rand_chacha::ChaCha8Rng;
 use rsa::BigUint;
 
 fn seed() -> u64 {
-    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *SEED.get_or_init(|| {
-        let seed = std::env::var("EDGEWARD_EC_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default();
-                now.as_secs() ^ u64::from(now.subsec_nanos())
-            });
-        println!("EDGEWARD_EC_SEED={seed}");
-        seed
-    })
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().fold(String::new(), |mut out, x| {
-        let _ = write!(out, "{x:02x}");
-        out
-    })
+    differential::seed("EDGEWARD_EC_SEED")
 }
 
 /// `v` as exactly `len` big-endian bytes (the low bytes if longer).

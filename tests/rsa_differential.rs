@@ -8,6 +8,9 @@
 //! printed and `EDGEWARD_RSA_SEED=<n>` replays it. Runs natively and on wasm32-wasip1 under
 //! Node (`scripts/test.sh`, stage `wasm32-vectors`).
 
+mod differential;
+use differential::hex;
+
 use std::sync::OnceLock;
 
 use edgeward::b64;
@@ -40,20 +43,7 @@ struct Fixture {
 }
 
 fn seed() -> u64 {
-    static SEED: OnceLock<u64> = OnceLock::new();
-    *SEED.get_or_init(|| {
-        let seed = std::env::var("EDGEWARD_RSA_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default();
-                now.as_secs() ^ u64::from(now.subsec_nanos())
-            });
-        println!("EDGEWARD_RSA_SEED={seed}");
-        seed
-    })
+    differential::seed("EDGEWARD_RSA_SEED")
 }
 
 /// 2048, 2049 (so that PSS has emLen = k - 1), 3072 and 4096 bits.
@@ -163,14 +153,6 @@ fn agree(f: &Fixture, msg: &[u8], sig: &[u8]) -> Result<Vec<bool>, TestCaseError
         verdicts.push(got);
     }
     Ok(verdicts)
-}
-
-fn hex(b: &[u8]) -> String {
-    use std::fmt::Write;
-    b.iter().fold(String::new(), |mut s, x| {
-        let _ = write!(s, "{x:02x}");
-        s
-    })
 }
 
 fn be(x: &BigUint, len: usize) -> Vec<u8> {
