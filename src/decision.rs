@@ -811,7 +811,8 @@ fn one_time(acc: &Accepted, now: i64) -> Result<ReplayClaim, Rejection> {
 
 /// The denial for an allowed decision whose [`Decision::replay`] the host's replay store
 /// refused (seen before, or the store is full: both fail closed). Same rule and provider;
-/// `token_replayed`, with the provider's challenge.
+/// `token_replayed`, with the provider's challenge. On a report-mode rule the replay is
+/// reported like any other denial: the request passes with nothing forwarded.
 pub fn replay_rejected(policy: &Policy, allowed: &Decision) -> Decision {
     let mut d = deny(
         policy,
@@ -820,7 +821,24 @@ pub fn replay_rejected(policy: &Policy, allowed: &Decision) -> Decision {
         allowed.provider.clone(),
     );
     d.fingerprint.clone_from(&allowed.fingerprint);
-    d
+    match allowed.rule {
+        Some(i) if policy.rules.get(i).is_some_and(|r| r.mode == Mode::Report) => {
+            reported(policy, i, d)
+        }
+        _ => d,
+    }
+}
+
+/// Shadow mode: a report-mode rule's denial `denied` becomes an allowed decision that
+/// records it, with nothing forwarded.
+fn reported(policy: &Policy, rule_index: usize, denied: Decision) -> Decision {
+    let mut r = allow_without_token(policy, rule_index);
+    r.reason = denied.reason;
+    r.detail = denied.detail;
+    r.provider = denied.provider;
+    r.fingerprint = denied.fingerprint;
+    r.reported = true;
+    r
 }
 
 /// Decides one request.
@@ -875,14 +893,7 @@ fn decide_inner(policy: &Policy, req: &Request<'_>, cache: Option<&mut TokenCach
     }
     let d = evaluate(policy, req, &target, rule_index, rule, cache);
     if rule.mode == Mode::Report && !d.allow {
-        // Shadow mode: the verdict is recorded, the request passes with nothing forwarded.
-        let mut r = allow_without_token(policy, rule_index);
-        r.reason = d.reason;
-        r.detail = d.detail;
-        r.provider = d.provider;
-        r.fingerprint = d.fingerprint;
-        r.reported = true;
-        return r;
+        return reported(policy, rule_index, d);
     }
     d
 }

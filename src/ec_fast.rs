@@ -85,7 +85,8 @@ const L521: usize = 521usize.div_ceil(LIMB_BITS as usize);
 /// An integer of L little-endian limbs.
 type Limbs<const L: usize> = [Limb; L];
 
-/// The most signed digits of any curve's scalar (P-521 with 4-bit windows).
+/// Room for the signed digits of any curve's scalar (P-521: 105 with 5-bit windows; 131
+/// with 4-bit ones).
 const MAX_DIGITS: usize = 132;
 
 /// A big-endian hex constant as limbs (evaluated at compile time).
@@ -907,10 +908,10 @@ impl<C: Curve<L>, const L: usize> Key<C, L> {
         }
         // The generator's table, on the first key of the curve: key loads pay the one-time
         // cost, never a verification.
-        C::g_table();
-        Some(Key {
-            table: build_table(&q)?,
-        })
+        let g_len = C::g_table().len();
+        let table = build_table(&q)?;
+        debug_assert!(g_len == C::TABLE_LEN && table.len() == C::TABLE_LEN);
+        Some(Key { table })
     }
 
     /// The point's coordinates, big-endian.
@@ -1010,7 +1011,9 @@ macro_rules! public_key {
             /// false unless the signature is exactly 2 BYTES long with 0 < r, s < n and
             /// x(u1 G + u2 Q) mod n = r. The hash becomes an integer as in the `ecdsa` crate's
             /// `bits2field`: its leftmost BYTES bytes, a shorter hash left-padded with zeros,
-            /// a hash shorter than BYTES / 2 refused; then reduced mod n.
+            /// a hash shorter than BYTES / 2 refused; then reduced mod n. (For P-521 and a hash
+            /// of 66 bytes or more that is not FIPS 186-5's leftmost 521 bits; ES512's SHA-512
+            /// is 64 bytes, where the two agree.)
             pub fn verify_prehash(&self, hash: &[u8], sig: &[u8]) -> bool {
                 self.0.verify_prehash(hash, sig)
             }

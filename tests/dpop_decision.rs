@@ -92,6 +92,8 @@ fn policy(nonce: bool) -> Policy {
             {"match": {"prefix": "/opt/"}, "requires": {"provider_name": "opt"}},
             {"match": {"prefix": "/plain/"}, "requires": {"provider_name": "plain"}},
             {"match": {"prefix": "/once/"}, "requires": {"provider_name": "plain"}, "one_time_jti": true},
+            {"match": {"prefix": "/shadow/"}, "requires": {"provider_name": "plain"}, "one_time_jti": true,
+             "mode": "report"},
             {"match": {"prefix": "/"}, "requires": {"provider_name": "req"}}]});
     let secret = b64::encode(&[7u8; 32]);
     Policy::from_json_with_env(doc.to_string().as_bytes(), &|k| {
@@ -410,6 +412,28 @@ fn one_time_tokens() {
         challenges(&r),
         ["Bearer realm=\"api\", error=\"invalid_token\""]
     );
+    assert!(!r.reported);
+    // On a report-mode rule the claim is still made, and a refused one is reported: the
+    // request passes with nothing forwarded, the decision says what would have happened.
+    let shadow = run(
+        &p,
+        "GET",
+        "/shadow/a",
+        &[("authorization", &format!("Bearer {once}"))],
+    );
+    assert!(shadow.allow && !shadow.reported, "{shadow:?}");
+    assert_eq!(shadow.replay.len(), 1);
+    let r = replay_rejected(&p, &shadow);
+    assert_eq!(
+        (r.allow, r.status, r.reason, r.reported),
+        (true, 200, Some(Reason::TokenReplayed), true)
+    );
+    assert_eq!(
+        (r.rule, r.provider.as_deref()),
+        (shadow.rule, Some("plain"))
+    );
+    assert!(r.set_headers.is_empty() && r.accepted.is_none() && r.replay.is_empty());
+    assert!(challenges(&r).is_empty());
 }
 
 #[test]

@@ -62,6 +62,8 @@ def policy():
                 {"match": {"prefix": "/opt/"}, "requires": {"provider_name": "opt"}},
                 {"match": {"prefix": "/once/"}, "requires": {"provider_name": "plain"},
                  "one_time_jti": True},
+                {"match": {"prefix": "/shadow/"}, "requires": {"provider_name": "plain"},
+                 "one_time_jti": True, "mode": "report"},
                 {"match": {"prefix": "/"}, "requires": {"provider_name": "req"}}]}
 
 
@@ -176,6 +178,23 @@ def test_one_time_token_is_used_once(envoy):
     status, _, body = envoy.request("/once/a", [("authorization", f"Bearer {t}")])
     assert (status, body) == (401, b"token_replayed")
     assert envoy.request("/once/b", [("authorization", f"Bearer {KEYS.token(jti=str(uuid.uuid4()))}")])[0] == 200
+
+
+def test_report_mode_reports_replays(envoy):
+    """A report-mode one_time_jti rule records the jti and reports a replay (counted as
+    reported) instead of refusing it."""
+    t = KEYS.token(jti=str(uuid.uuid4()))
+    auth = [("authorization", f"Bearer {t}")]
+    assert envoy.request("/shadow/a", auth)[0] == 200
+    time.sleep(0.5)  # counters reach Envoy on the filter's 250 ms tick
+    assert envoy.stats().get("wasmcustom.edgeward.reported", 0) == 0
+    assert envoy.request("/shadow/a", auth)[0] == 200  # a replay, reported
+    deadline = time.time() + 3
+    while envoy.stats().get("wasmcustom.edgeward.reported", 0) < 1 and time.time() < deadline:
+        time.sleep(0.1)
+    assert envoy.stats()["wasmcustom.edgeward.reported"] >= 1
+    # The jti was recorded all the same: the enforcing rule refuses the token.
+    assert envoy.request("/once/a", auth)[2] == b"token_replayed"
 
 
 @pytest.mark.parametrize("envoy", [2], indirect=True)

@@ -23,6 +23,7 @@ const ew = Edgeward.fromPolicy({
   rules: [
     { match: { prefix: '/opt/' }, requires: { provider_name: 'opt' } },
     { match: { prefix: '/once/' }, requires: { provider_name: 'plain' }, one_time_jti: true },
+    { match: { prefix: '/shadow/' }, requires: { provider_name: 'plain' }, one_time_jti: true, mode: 'report' },
     { match: { prefix: '/plain/' }, requires: { provider_name: 'plain' } },
     { match: { prefix: '/' }, requires: { provider_name: 'req' } },
   ],
@@ -123,6 +124,17 @@ test('replay: a proof is accepted once per isolate; each request needs a new pro
   const p2 = await h.proof('GET', url('/r2'), tok);
   await deny('/r2', dpopAuth(tok, p2), 'dpop_proof_invalid', undefined, 'POST');
   assert.equal((await ew.check(req('/r2', dpopAuth(tok, p2)))).status, 200);
+});
+
+test('one-time jti in report mode: a replay is reported (allowed, nothing forwarded), and the jti still recorded', async () => {
+  const once = await token(es, { jti: `s-${Math.random()}` });
+  const first = await ew.check(req('/shadow/a', bearer(once)));
+  assert.deepEqual([first.status, first.reported, first.reason], [200, false, null]);
+  const again = await ew.check(req('/shadow/a', bearer(once)));
+  assert.deepEqual([again.allow, again.status, again.reported, again.reason], [true, 200, true, 'token_replayed']);
+  assert.equal(again.toResponse(), null, 'an allowed decision has no response to send');
+  assert.deepEqual([again.setHeaders.length, again.claims], [0, null], 'nothing forwarded');
+  await deny('/once/a', bearer(once), 'token_replayed', 'Bearer realm="api", error="invalid_token"');
 });
 
 test('one-time jti: a token on a one_time_jti route is accepted once; without jti it is refused', async () => {
