@@ -16,10 +16,7 @@ use differential::hex;
 
 use std::sync::OnceLock;
 
-use edgeward::b64;
-use edgeward::json::{self, Limits};
-use edgeward::jwa::{self, Alg, AlgSet, KeyMaterial};
-use edgeward::jwk::{self, Origin};
+use edgeward::jwa::{self, Alg, KeyMaterial};
 use p256::ecdsa::signature::hazmat::PrehashSigner;
 use p256::ecdsa::signature::Verifier;
 use p256::elliptic_curve::ops::Reduce;
@@ -59,22 +56,9 @@ fn seed() -> u64 {
     differential::seed("EDGEWARD_EC_SEED")
 }
 
-/// The key as the JWS path gets it: a JWK through `jwk::parse_jwk`; `None` if refused.
+/// The key as the JWS path gets it; `None` if refused.
 fn fast_key(x: &[u8], y: &[u8]) -> Option<KeyMaterial> {
-    let jwk = format!(
-        r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#,
-        b64::encode(x),
-        b64::encode(y)
-    );
-    let v = json::parse(jwk.as_bytes(), &Limits::JWKS).ok()?;
-    let key = jwk::parse_jwk(&v, AlgSet::one(Alg::ES256), Origin::Local).ok()?;
-    Some(key.material)
-}
-
-/// The reference key, as the core built it before: SEC1 uncompressed point.
-fn reference_key(x: &[u8], y: &[u8]) -> Option<p256::ecdsa::VerifyingKey> {
-    let sec1 = [&[4u8][..], x, y].concat();
-    p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).ok()
+    differential::ec_key("P-256", Alg::ES256, x, y)
 }
 
 /// What the core did before: `Signature::from_slice` (exactly 64 bytes, r and s in [1, n-1])
@@ -91,19 +75,11 @@ struct Pair {
 
 impl Pair {
     fn new(x: &[u8], y: &[u8]) -> Option<Pair> {
-        let fast = fast_key(x, y);
-        let reference = reference_key(x, y);
-        assert_eq!(
-            fast.is_some(),
-            reference.is_some(),
-            "key acceptance differs: x {} y {}",
-            hex(x),
-            hex(y)
-        );
-        Some(Pair {
-            fast: fast?,
-            reference: reference?,
-        })
+        // The reference key, as the core built it before: SEC1 uncompressed point.
+        let (fast, reference) = differential::both_keys("P-256", Alg::ES256, x, y, |sec1| {
+            p256::ecdsa::VerifyingKey::from_sec1_bytes(sec1).ok()
+        })?;
+        Some(Pair { fast, reference })
     }
 
     fn of(point: &AffinePoint) -> Pair {

@@ -13,10 +13,7 @@
 mod differential;
 use differential::hex;
 
-use edgeward::b64;
-use edgeward::json::{self, Limits};
-use edgeward::jwa::{self, Alg, AlgSet, KeyMaterial};
-use edgeward::jwk::{self, Origin};
+use edgeward::jwa::{self, Alg, KeyMaterial};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rsa::BigUint;
@@ -33,16 +30,9 @@ fn fixed(v: &BigUint, len: usize) -> Vec<u8> {
     out
 }
 
-/// The key as the JWS path gets it: a JWK through `jwk::parse_jwk`; `None` if refused.
+/// The key as the JWS path gets it; `None` if refused.
 fn fast_key(crv: &str, alg: Alg, x: &[u8], y: &[u8]) -> Option<KeyMaterial> {
-    let jwk = format!(
-        r#"{{"kty":"EC","crv":"{crv}","x":"{}","y":"{}"}}"#,
-        b64::encode(x),
-        b64::encode(y)
-    );
-    let v = json::parse(jwk.as_bytes(), &Limits::JWKS).ok()?;
-    let key = jwk::parse_jwk(&v, AlgSet::one(alg), Origin::Local).ok()?;
-    Some(key.material)
+    differential::ec_key(crv, alg, x, y)
 }
 
 /// Signatures around a valid (r, s): each half replaced by an edge value, high s, swapped
@@ -107,20 +97,10 @@ macro_rules! differential {
 
             impl Pair {
                 fn new(x: &[u8], y: &[u8]) -> Option<Pair> {
-                    let fast = fast_key($crv, $alg, x, y);
-                    let reference =
-                        VerifyingKey::from_sec1_bytes(&[&[4u8][..], x, y].concat()).ok();
-                    assert_eq!(
-                        fast.is_some(),
-                        reference.is_some(),
-                        "key acceptance differs: x {} y {}",
-                        hex(x),
-                        hex(y)
-                    );
-                    Some(Pair {
-                        fast: fast?,
-                        reference: reference?,
-                    })
+                    let (fast, reference) = differential::both_keys($crv, $alg, x, y, |sec1| {
+                        VerifyingKey::from_sec1_bytes(sec1).ok()
+                    })?;
+                    Some(Pair { fast, reference })
                 }
 
                 fn of(signing: &SigningKey) -> Pair {
