@@ -11,48 +11,18 @@
 // text bindings. Every workerd is stopped by PID in `after`, the origin closed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import {
   ORIGIN, SESSION_COOKIE, akamaiToken, cloudfrontCookies, cloudfrontPolicy, cloudfrontUrl, cookiePolicy, cookieSecrets,
   googleSignedUrl, jwks, makeKeys, now, sessionCookie,
 } from '../node/helpers.mjs';
-import { startWorkerd } from './launch.mjs';
+import { echoOrigin, request, startWorkerd } from './launch.mjs';
 
 const CLIENT = '127.0.0.1';
 const ELSEWHERE = '198.51.100.7';
 const S = cookieSecrets();
 const KEYS = await makeKeys(['ES256']);
 
-/** The origin: answers with JSON naming the path and headers it received. */
-async function echoOrigin() {
-  const server = http.createServer((req, res) => {
-    const headers = [];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i].toLowerCase(), req.rawHeaders[i + 1]]);
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ path: req.url, headers }));
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: server.address().port,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
-  };
-}
 
-/** Headers as [name, value] pairs, sent as they are (repeats on separate lines). */
-function request(base, path, pairs = []) {
-  const u = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path, headers: ['host', u.host, ...pairs.flat()],
-      agent: false, timeout: 15000 }, (res) => {
-      const parts = [];
-      res.on('data', (d) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(parts).toString() }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`request ${path} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 const token = (v) => [['cookie', `__token__=${v}`]];
 const xff = (a) => [['x-forwarded-for', a]];

@@ -8,6 +8,7 @@
 // as Cloudflare hands it over). The socket listens on port 0; workerd reports the real port on
 // its control fd.
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,4 +153,65 @@ const worker :Workerd.Worker = (
     await stop();
     throw new Error(`${e.message}:\n${output}`);
   }
+}
+
+// ---- loopback servers and raw requests, shared by the workerd tests ----------------------
+
+const running = new Set();
+
+/** A server on 127.0.0.1 (a free port) answering with `handler`; `close()` ends its
+ * connections. `closeAll()` closes every one still open. */
+export async function serve(handler) {
+  const server = http.createServer(handler);
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const s = {
+    port: server.address().port,
+    close: () => new Promise((resolve) => {
+      running.delete(s);
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+  running.add(s);
+  return s;
+}
+
+/** Closes every server `serve` started that is still open. */
+export async function closeAll() {
+  for (const s of [...running]) await s.close();
+}
+
+/** The origin: answers with JSON naming the method, path, headers and body it received
+ * (`/moved/...` answers a redirect). */
+export function echoOrigin() {
+  return serve((req, res) => {
+    const headers = [];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i].toLowerCase(), req.rawHeaders[i + 1]]);
+    const parts = [];
+    req.on('data', (d) => parts.push(d));
+    req.on('end', () => {
+      if (req.url.startsWith('/moved/')) return res.writeHead(302, { location: '/elsewhere' }).end();
+      const body = JSON.stringify({ method: req.method, path: req.url, headers, body: Buffer.concat(parts).toString() });
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=60' });
+      res.end(body);
+    });
+  });
+}
+
+/** A request with headers as [name, value] pairs, sent as they are: a repeated name is sent as
+ * separate lines (a raw header array; Node would join an array of Cookie values with "; "). */
+export function request(base, path, pairs = [], method = 'GET', body = null) {
+  const u = new URL(base);
+  const headers = ['host', u.host, ...pairs.flat()];
+  if (body !== null) headers.push('content-length', String(Buffer.byteLength(body)));
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path, method, headers, agent: false, timeout: 15000 }, (res) => {
+      const parts = [];
+      res.on('data', (d) => parts.push(d));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(parts).toString() }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`request ${path} timed out`)));
+    req.on('error', reject);
+    req.end(body ?? undefined);
+  });
 }

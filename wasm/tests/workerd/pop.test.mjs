@@ -7,42 +7,18 @@
 // workerd is stopped by PID in `after`, the servers closed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import * as jose from 'jose';
 import {
   ISS, PUBLIC_ORIGIN, dpopHolder, jwks, makeKeys, revocationBundle, token,
 } from '../node/helpers.mjs';
-import { startWorkerd } from './launch.mjs';
+import { echoOrigin, request, serve, startWorkerd } from './launch.mjs';
 
 const KEYS = await makeKeys(['ES256']);
 const PUB = await makeKeys(['EdDSA']);
 const es = KEYS.ES256;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function serve(handler) {
-  const server = http.createServer(handler);
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: server.address().port,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
-  };
-}
 
-/** Headers as [name, value] pairs. */
-function request(base, path, pairs = []) {
-  const u = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path, headers: ['host', u.host, ...pairs.flat()],
-      agent: false, timeout: 15000 }, (res) => {
-      const parts = [];
-      res.on('data', (d) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(parts).toString() }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`request ${path} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 const publisher = { status: 500, body: 'down', hits: 0 };
 let origin;
@@ -50,12 +26,7 @@ let lists;
 let wd;
 
 before(async () => {
-  origin = await serve((req, res) => {
-    const headers = [];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i].toLowerCase(), req.rawHeaders[i + 1]]);
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ path: req.url, headers }));
-  });
+  origin = await echoOrigin();
   lists = await serve((req, res) => {
     publisher.hits += 1;
     res.writeHead(publisher.status, { 'content-type': 'application/jwt' });

@@ -6,48 +6,14 @@
 // Run: cd wasm/tests && node --test workerd/
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { SignJWT, exportJWK, generateKeyPair, generateSecret } from 'jose';
-import { startWorkerd } from './launch.mjs';
+import { closeAll, echoOrigin, request, serve, startWorkerd } from './launch.mjs';
 
 const ISS = 'https://idp.test';
 const now = () => Math.floor(Date.now() / 1000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---- local servers -------------------------------------------------------------------------
-
-const running = new Set();
-
-async function serve(handler) {
-  const server = http.createServer(handler);
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const s = {
-    port: server.address().port,
-    close: () => new Promise((resolve) => {
-      running.delete(s);
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-  running.add(s);
-  return s;
-}
-
-/** The origin: answers with JSON naming the method, path and headers it received. */
-function echoOrigin() {
-  return serve((req, res) => {
-    const headers = [];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i].toLowerCase(), req.rawHeaders[i + 1]]);
-    const parts = [];
-    req.on('data', (d) => parts.push(d));
-    req.on('end', () => {
-      if (req.url.startsWith('/moved/')) return res.writeHead(302, { location: '/elsewhere' }).end();
-      const body = JSON.stringify({ method: req.method, path: req.url, headers, body: Buffer.concat(parts).toString() });
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=60' });
-      res.end(body);
-    });
-  });
-}
 
 /** A JWKS server whose behaviour the test sets: ok | slow | down | garbage. */
 async function jwksServer() {
@@ -95,23 +61,6 @@ async function kvServer() {
 
 // ---- requests ------------------------------------------------------------------------------
 
-/** A request with headers as [name, value] pairs, sent as they are: a repeated name is sent as
- * separate lines (a raw header array; Node would join an array of Cookie values with "; "). */
-function request(base, path, pairs = [], method = 'GET', body = null) {
-  const u = new URL(base);
-  const headers = ['host', u.host, ...pairs.flat()];
-  if (body !== null) headers.push('content-length', String(Buffer.byteLength(body)));
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path, method, headers, agent: false, timeout: 15000 }, (res) => {
-      const parts = [];
-      res.on('data', (d) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(parts).toString() }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`request ${path} timed out`)));
-    req.on('error', reject);
-    req.end(body ?? undefined);
-  });
-}
 
 const bearer = (t) => [['authorization', `Bearer ${t}`]];
 const forwarded = (r) => JSON.parse(r.body);
@@ -160,7 +109,7 @@ function remotePolicy(uri, extra = {}) {
 }
 
 after(async () => {
-  for (const s of [...running]) await s.close();
+  await closeAll();
 });
 
 // ---- local keys: allow, header edits, denials, caching -------------------------------------
