@@ -9,35 +9,18 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-class JwksServer:
-    def __init__(self, doc=None):
-        self.doc = doc or {"keys": []}
-        self.mode = "ok"
-        self.delay = 0.0
-        self.hits = 0
-        self.discovery = None  # a dict served at /.well-known/openid-configuration
-        self.paths = []
-        owner = self
+class LoopbackServer:
+    """An HTTP/1.1 server on 127.0.0.1 (a free port) in a daemon thread. `respond(path)` gives
+    (status, content type, body) for each GET. `stop()` shuts it down."""
 
+    def __init__(self, respond):
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self):
-                owner.paths.append(self.path)
-                if self.path.endswith("/.well-known/openid-configuration") and owner.discovery:
-                    return self._send(200, json.dumps(owner.discovery).encode())
-                owner.hits += 1
-                if owner.mode == "down":
-                    return self._send(503, b"down")
-                if owner.mode == "garbage":
-                    return self._send(200, b"<html>not a key set</html>")
-                if owner.mode == "slow":
-                    time.sleep(owner.delay)
-                return self._send(200, json.dumps(owner.doc).encode())
-
-            def _send(self, status, body):
+                status, ctype, body = respond(self.path)
                 self.send_response(status)
-                self.send_header("content-type", "application/json")
+                self.send_header("content-type", ctype)
                 self.send_header("content-length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -53,6 +36,34 @@ class JwksServer:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class JwksServer:
+    def __init__(self, doc=None):
+        self.doc = doc or {"keys": []}
+        self.mode = "ok"
+        self.delay = 0.0
+        self.hits = 0
+        self.discovery = None  # a dict served at /.well-known/openid-configuration
+        self.paths = []
+        self.http = LoopbackServer(self._respond)
+        self.port = self.http.port
+
+    def _respond(self, path):
+        self.paths.append(path)
+        if path.endswith("/.well-known/openid-configuration") and self.discovery:
+            return 200, "application/json", json.dumps(self.discovery).encode()
+        self.hits += 1
+        if self.mode == "down":
+            return 503, "application/json", b"down"
+        if self.mode == "garbage":
+            return 200, "application/json", b"<html>not a key set</html>"
+        if self.mode == "slow":
+            time.sleep(self.delay)
+        return 200, "application/json", json.dumps(self.doc).encode()
+
+    def stop(self):
+        self.http.stop()
 
 
 def template_with_jwks_cluster(template_text, port):

@@ -7,7 +7,6 @@ import json
 import os
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
@@ -15,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
 from harness import ENVOY_DIR, Envoy
-from jwks_server import template_with_jwks_cluster
+from jwks_server import LoopbackServer, template_with_jwks_cluster
 from tokens import ISS, Keys, provider
 
 KEYS = Keys()
@@ -38,33 +37,16 @@ class Publisher:
         self.fixed = None
         self.hits = 0
         self.lock = threading.Lock()
-        owner = self
+        self.http = LoopbackServer(self._respond)
+        self.port = self.http.port
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                with owner.lock:
-                    owner.hits += 1
-                    if owner.mode == "down":
-                        return self._send(503, b"down")
-                    body = owner.fixed if owner.fixed is not None else owner.sign()
-                return self._send(200, body)
-
-            def _send(self, status, body):
-                self.send_response(status)
-                self.send_header("content-type", "application/jwt")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def _respond(self, _path):
+        with self.lock:
+            self.hits += 1
+            if self.mode == "down":
+                return 503, "application/jwt", b"down"
+            body = self.fixed if self.fixed is not None else self.sign()
+        return 200, "application/jwt", body
 
     def public_jwks(self):
         j = json.loads(ECAlgorithm.to_jwk(self.key.public_key()))
@@ -83,8 +65,7 @@ class Publisher:
             self.seq, self.jti, self.fixed = seq, list(jti), None
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.http.stop()
 
 
 def start(tmp_path, pub, concurrency=1):
