@@ -132,7 +132,7 @@ pub enum PolicyKind {
 enum PublicKey {
     Rsa(RsaPublicKey),
     /// The core's fast P-256 verifier (per-key comb table), for SHA-256 and SHA-1 alike.
-    P256(alloc::boxed::Box<crate::ec_fast::P256PublicKey>),
+    P256(crate::ec_fast::P256PublicKey),
 }
 
 impl PublicKey {
@@ -154,13 +154,10 @@ impl PublicKey {
                     .get(1..)
                     .and_then(|xy| xy.split_at_checked(32))
                     .ok_or(ConfigError::KeyInvalid)?;
-                let (Ok(x), Ok(y)) = (<&[u8; 32]>::try_from(x), <&[u8; 32]>::try_from(y)) else {
-                    return Err(ConfigError::KeyInvalid);
-                };
-                // Checks both coordinates are below p and the point is on the curve.
+                // Checks both coordinates are 32 bytes, below p, and on the curve.
                 let key = crate::ec_fast::P256PublicKey::from_affine(x, y)
                     .ok_or(ConfigError::KeyInvalid)?;
-                Ok(Self::P256(alloc::boxed::Box::new(key)))
+                Ok(Self::P256(key))
             }
         }
     }
