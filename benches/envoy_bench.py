@@ -48,7 +48,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import datetime, timezone
 
 import jwt
@@ -59,6 +58,8 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENVOY = os.path.join(ROOT, ".venv", "bin", "envoy")
+sys.path.insert(0, os.path.join(ROOT, "envoy", "tests"))
+from harness import wait_ready  # noqa: E402  (the Envoy tests' helpers)
 WASM = os.path.join(ROOT, "envoy", "dist", "edgeward.wasm")
 NOOP = os.path.join(ROOT, "envoy", "dist", "noop.wasm")
 ISS = "https://idp.bench"
@@ -178,7 +179,6 @@ def scheme_rows(schemes, wasm, rs256_jwk, rs256_miss, caches, n, work):
     distinct credentials from signers that are not edgeward's, keys drawn now. rs256_jwk is
     the RS256 rows' key, for the session route's IdP provider; rs256_miss, a requests file of
     distinct bearer tokens signed with it."""
-    sys.path.insert(0, os.path.join(ROOT, "envoy", "tests"))
     from signers import SESSION_COOKIE, Secrets  # akamai-edgeauth, Google's algorithm, PyJWT
 
     sec = Secrets()  # fresh keys; the environment variables the policies name
@@ -281,17 +281,8 @@ def run_row(filters, token_file, seconds, workdir, secrets=None):
                              "--use-dynamic-base-id", "--log-level", "error"], stdout=log, stderr=log,
                             env=dict(os.environ, **(secrets or {})))
     try:
-        deadline = time.time() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(open(log.name).read())
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{admin}/ready", timeout=1)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.1)
+        log.flush()
+        wait_ready(proc, admin, log.name)
         lua = os.path.join(workdir, "tokens.lua")
         with open(lua, "w") as f:
             f.write(LUA)

@@ -45,13 +45,15 @@ import tempfile
 import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "envoy", "tests"))
+from harness import wait_ready  # noqa: E402  (the Envoy tests' helpers)
+from jwks_server import LoopbackServer  # noqa: E402
 ENVOY = os.path.join(ROOT, ".venv", "bin", "envoy")
 WASM = os.path.join(ROOT, "envoy", "dist", "edgeward.wasm")
 ISS = "https://idp.load"
@@ -156,37 +158,23 @@ class Servers:
         self.rev_mode = "ok"
         self.hits = {"jwks": 0, "rev": 0}
         self.lock = threading.Lock()
-        owner = self
+        self.http = LoopbackServer(self._respond)
+        self.port = self.http.port
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                with owner.lock:
-                    if self.path.startswith("/jwks"):
-                        owner.hits["jwks"] += 1
-                        mode = owner.jwks_mode
-                        body = {"down": b"down", "garbage": b"<html>not a key set</html>"}.get(mode)
-                        if body is None:
-                            body = json.dumps({"keys": owner.stable + [owner.rotating]}).encode()
-                        status = 503 if mode == "down" else 200
-                    else:
-                        owner.hits["rev"] += 1
-                        mode = owner.rev_mode
-                        status = 503 if mode == "down" else 200
-                        body = b"down" if mode == "down" else owner.bundle(tampered=mode == "tampered")
-                self.send_response(status)
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def _respond(self, path):
+        with self.lock:
+            if path.startswith("/jwks"):
+                self.hits["jwks"] += 1
+                mode = self.jwks_mode
+                body = {"down": b"down", "garbage": b"<html>not a key set</html>"}.get(mode)
+                if body is None:
+                    body = json.dumps({"keys": self.stable + [self.rotating]}).encode()
+                return 503 if mode == "down" else 200, "application/json", body
+            self.hits["rev"] += 1
+            mode = self.rev_mode
+            if mode == "down":
+                return 503, "application/jwt", b"down"
+            return 200, "application/jwt", self.bundle(tampered=mode == "tampered")
 
     def bundle(self, tampered=False):
         jti = [{"iss": ISS, "jti": j} for j in self.revoked]
@@ -212,8 +200,7 @@ class Servers:
             self.filler += more
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.http.stop()
 
 
 def requests_file(path, k1, k2, unknown, n=POOL):
@@ -402,17 +389,8 @@ def main():
     wrk = None
     code = 1
     try:
-        deadline = time.time() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(open(log.name).read())
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{admin}/ready", timeout=1)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.1)
+        log.flush()
+        wait_ready(proc, admin, log.name)
         env = dict(os.environ, EDGEWARD_REQUESTS=reqs)
         url = f"http://127.0.0.1:{port}/load"
         wrk_cmd = ["taskset", "-c", "1", "wrk", f"-t{a.threads}", f"-c{a.threads}", "-s", lua, url]

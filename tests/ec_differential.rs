@@ -111,43 +111,6 @@ fn random_scalar(rng: &mut ChaCha8Rng) -> Scalar {
     Scalar::random(rng)
 }
 
-/// Signatures with their components replaced by edge values, around a valid (r, s).
-fn edge_signatures(sig: &[u8]) -> Vec<Vec<u8>> {
-    let (r, s) = sig.split_at(32);
-    let one = {
-        let mut b = [0u8; 32];
-        b[31] = 1;
-        b
-    };
-    let n_minus_1 = {
-        let mut b = N;
-        b[31] -= 1;
-        b
-    };
-    let n_plus_1 = {
-        let mut b = N;
-        b[31] += 1;
-        b
-    };
-    let s_arr: [u8; 32] = s.try_into().unwrap();
-    let high_s = scalar_bytes(&-Option::<Scalar>::from(Scalar::from_repr(s_arr.into())).unwrap());
-    let values: [&[u8]; 7] = [&[0; 32], &one, &n_minus_1, &N, &n_plus_1, &P, &[0xff; 32]];
-    let mut out = Vec::new();
-    for v in values {
-        out.push([v, s].concat());
-        out.push([r, v].concat());
-    }
-    out.push([r, &high_s[..]].concat());
-    out.push([s, r].concat());
-    out.push(sig[..63].to_vec());
-    out.push([sig, &[0]].concat());
-    out.push([&[0], sig].concat());
-    out.push(Vec::new());
-    out.push(sig[..32].to_vec());
-    out.push([sig, sig].concat());
-    out
-}
-
 #[test]
 fn random_keys_messages_and_signatures_agree() {
     let mut rng = ChaCha8Rng::seed_from_u64(seed());
@@ -169,7 +132,8 @@ fn random_keys_messages_and_signatures_agree() {
             other.sign_prehash(&Sha256::digest(&msg)).expect("sign");
         assert!(!pair.agree(&msg, &theirs.to_bytes()));
         assert!(!pair.agree(&[&msg[..], b"x"].concat(), &sig));
-        for bad in edge_signatures(&sig) {
+        let (n, p) = (BigUint::from_bytes_be(&N), BigUint::from_bytes_be(&P));
+        for bad in differential::edge_signatures(&sig, &n, &p) {
             if !pair.agree(&msg, &bad) {
                 rejected += 1;
             }

@@ -11,7 +11,7 @@
 //! (`scripts/test.sh`, stage `wasm32-vectors`).
 
 mod differential;
-use differential::hex;
+use differential::{edge_signatures, fixed, hex};
 
 use edgeward::jwa::{self, Alg, KeyMaterial};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -22,52 +22,9 @@ fn seed() -> u64 {
     differential::seed("EDGEWARD_EC_SEED")
 }
 
-/// `v` as exactly `len` big-endian bytes (the low bytes if longer).
-fn fixed(v: &BigUint, len: usize) -> Vec<u8> {
-    let raw = v.to_bytes_be();
-    let mut out = vec![0u8; len.saturating_sub(raw.len())];
-    out.extend_from_slice(&raw[raw.len().saturating_sub(len)..]);
-    out
-}
-
 /// The key as the JWS path gets it; `None` if refused.
 fn fast_key(crv: &str, alg: Alg, x: &[u8], y: &[u8]) -> Option<KeyMaterial> {
     differential::ec_key(crv, alg, x, y)
-}
-
-/// Signatures around a valid (r, s): each half replaced by an edge value, high s, swapped
-/// halves, wrong lengths.
-fn edge_signatures(sig: &[u8], n: &BigUint, p: &BigUint) -> Vec<Vec<u8>> {
-    let len = sig.len() / 2;
-    let (r, s) = sig.split_at(len);
-    let one = BigUint::from(1u32);
-    let values: Vec<Vec<u8>> = [
-        BigUint::from(0u32),
-        one.clone(),
-        n - &one,
-        n.clone(),
-        n + &one,
-        p.clone(),
-        (BigUint::from(1u32) << (8 * len)) - &one,
-    ]
-    .iter()
-    .map(|v| fixed(v, len))
-    .collect();
-    let mut out = Vec::new();
-    for v in &values {
-        out.push([&v[..], s].concat());
-        out.push([r, &v[..]].concat());
-    }
-    let high_s = fixed(&(n - BigUint::from_bytes_be(s)), len);
-    out.push([r, &high_s[..]].concat());
-    out.push([s, r].concat());
-    out.push(sig[..sig.len() - 1].to_vec());
-    out.push([sig, &[0]].concat());
-    out.push([&[0], sig].concat());
-    out.push(Vec::new());
-    out.push(sig[..len].to_vec());
-    out.push([sig, sig].concat());
-    out
 }
 
 macro_rules! differential {

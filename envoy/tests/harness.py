@@ -31,6 +31,31 @@ def free_port():
         return s.getsockname()[1]
 
 
+
+def wait_ready(proc, admin, log_path, timeout=30):
+    """Waits until the Envoy `proc` answers 200 on its admin port's /ready. Raises
+    RuntimeError (with its log) if it exits first, TimeoutError if `timeout` seconds pass."""
+    def log():
+        try:
+            with open(log_path) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"envoy exited {proc.returncode}:\n{log()}")
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", admin, timeout=1)
+            c.request("GET", "/ready")
+            if c.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"envoy not ready in {timeout}s:\n{log()}")
+
 class Envoy:
     """One Envoy process with the edgeward filter and an echo upstream."""
 
@@ -59,20 +84,12 @@ class Envoy:
             stdout=self.log, stderr=subprocess.STDOUT)
         if not expect_ready:
             return self
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"envoy exited {self.proc.returncode}:\n{self.logs()}")
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", self.admin, timeout=1)
-                c.request("GET", "/ready")
-                if c.getresponse().status == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"envoy not ready in {timeout}s:\n{self.logs()}")
+        try:
+            wait_ready(self.proc, self.admin, self.log_path, timeout)
+        except TimeoutError:
+            self.stop()
+            raise
+        return self
 
     def wait_exit(self, timeout=30):
         try:

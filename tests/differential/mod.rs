@@ -11,6 +11,7 @@ use edgeward::b64;
 use edgeward::json::{self, Limits};
 use edgeward::jwa::{Alg, AlgSet, KeyMaterial};
 use edgeward::jwk::{self, Origin};
+use rsa::BigUint;
 
 /// The seed of this test binary's run: `$var` if set (to replay a failure), otherwise drawn
 /// from the clock; printed either way.
@@ -74,4 +75,47 @@ pub fn both_keys<R>(
         hex(y)
     );
     Some((fast?, reference?))
+}
+
+/// `v` as exactly `len` big-endian bytes (the low bytes if longer).
+pub fn fixed(v: &BigUint, len: usize) -> Vec<u8> {
+    let raw = v.to_bytes_be();
+    let mut out = vec![0u8; len.saturating_sub(raw.len())];
+    out.extend_from_slice(&raw[raw.len().saturating_sub(len)..]);
+    out
+}
+
+/// Signatures around a valid (r, s): each half replaced by an edge value, high s, swapped
+/// halves, wrong lengths.
+pub fn edge_signatures(sig: &[u8], n: &BigUint, p: &BigUint) -> Vec<Vec<u8>> {
+    let len = sig.len() / 2;
+    let (r, s) = sig.split_at(len);
+    let one = BigUint::from(1u32);
+    let values: Vec<Vec<u8>> = [
+        BigUint::from(0u32),
+        one.clone(),
+        n - &one,
+        n.clone(),
+        n + &one,
+        p.clone(),
+        (BigUint::from(1u32) << (8 * len)) - &one,
+    ]
+    .iter()
+    .map(|v| fixed(v, len))
+    .collect();
+    let mut out = Vec::new();
+    for v in &values {
+        out.push([&v[..], s].concat());
+        out.push([r, &v[..]].concat());
+    }
+    let high_s = fixed(&(n - BigUint::from_bytes_be(s)), len);
+    out.push([r, &high_s[..]].concat());
+    out.push([s, r].concat());
+    out.push(sig[..sig.len() - 1].to_vec());
+    out.push([sig, &[0]].concat());
+    out.push([&[0], sig].concat());
+    out.push(Vec::new());
+    out.push(sig[..len].to_vec());
+    out.push([sig, sig].concat());
+    out
 }
