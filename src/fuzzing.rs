@@ -16,10 +16,16 @@ use crate::jwk::{KeySet, Origin};
 use crate::{b64, claims, decide_with_cache, path, Policy, Request};
 
 /// A public P-256 key (RFC 7515 appendix A.3: public, published test material) and a policy
-/// exercising every claim check, several token sources, rules and header edits.
+/// with a provider of every kind and option: every claim check, several token sources, `DPoP`
+/// (required and optional, with server nonces), certificate-bound tokens (the connection and a
+/// trusted terminator's header), inline revocation, each signed URL and cookie scheme, session
+/// cookies (IP-bound and `DPoP`-bound), one-time tokens, report mode, rules and header edits.
 const POLICY: &str = r#"{
   "version": 1,
   "realm": "fuzz",
+  "public_origin": "https://api.fuzz",
+  "trusted_proxies": ["10.0.0.0/8", "2001:db8::/32"],
+  "client_certificate_header": {"name": "x-client-cert", "format": "xfcc"},
   "providers": {
     "idp": {
       "issuer": "https://idp.fuzz",
@@ -44,7 +50,61 @@ const POLICY: &str = r#"{
       "local_jwks": {"keys": [{"kty": "EC", "crv": "P-256", "kid": "e1",
         "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
         "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}
-    }
+    },
+    "pop": {
+      "issuer": "https://idp.fuzz",
+      "local_jwks": {"keys": [{"kty": "EC", "crv": "P-256", "kid": "e1",
+        "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+        "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]},
+      "dpop": "required",
+      "dpop_proof": {"algorithms": ["ES256", "EdDSA"], "nonce_secret_from_env": "NONCE"}
+    },
+    "popopt": {
+      "issuer": "https://idp.fuzz",
+      "local_jwks": {"keys": [{"kty": "EC", "crv": "P-256", "kid": "e1",
+        "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+        "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]},
+      "dpop": "optional"
+    },
+    "mtls": {
+      "issuer": "https://idp.fuzz",
+      "local_jwks": {"keys": [{"kty": "EC", "crv": "P-256", "kid": "e1",
+        "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+        "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]},
+      "certificate_bound": "required"
+    },
+    "gurl": {"kind": "signed_url", "signed": {"scheme": "google_cloud_cdn",
+      "keys": [{"name": "k", "secret_from_env": "GOOGLE"}]},
+      "claim_to_headers": [{"header_name": "x-key", "claim": "kid"}]},
+    "gcookie": {"kind": "signed_cookie", "signed": {"scheme": "google_cloud_cdn",
+      "keys": [{"name": "k", "secret_from_env": "GOOGLE"}]}},
+    "akamai": {"kind": "signed_cookie", "signed": {"scheme": "akamai_edgeauth",
+      "keys": [{"secret_from_env": "AKAMAI"}]},
+      "claim_to_headers": [{"header_name": "x-data", "claim": "data"}]},
+    "akurl": {"kind": "signed_url", "signed": {"scheme": "akamai_edgeauth",
+      "keys": [{"secret_from_env": "AKAMAI"}]}},
+    "cfurl": {"kind": "signed_url", "signed": {"scheme": "cloudfront",
+      "keys": [{"name": "KFUZZ", "public_key_pem": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEf83OJ3D2xF1Bg8vub9tLe1gHMzV7\n6e8Tus9uPHvRVEXH8UTNG72bfocs3+257rn0s2ldbqkLJK2KRiMohYjlrQ==\n-----END PUBLIC KEY-----\n"}]}},
+    "cfcookie": {"kind": "signed_cookie", "signed": {"scheme": "cloudfront",
+      "keys": [{"name": "KFUZZ", "public_key_pem": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEf83OJ3D2xF1Bg8vub9tLe1gHMzV7\n6e8Tus9uPHvRVEXH8UTNG72bfocs3+257rn0s2ldbqkLJK2KRiMohYjlrQ==\n-----END PUBLIC KEY-----\n"}]}},
+    "session": {"kind": "session_cookie", "issuer": "https://api.fuzz/session",
+      "audiences": ["app"],
+      "secrets_from_env": [{"env": "SESSION", "alg": "HS256", "kid": "s1"},
+                           {"env": "SESSION", "alg": "HS384", "kid": "s2"}],
+      "session": {"lifetime_seconds": 600, "bind_client_ip": true, "claims": ["scope", "tenant"]},
+      "claim_to_headers": [{"header_name": "x-session-user", "claim": "sub"}]},
+    "popsession": {"kind": "session_cookie", "issuer": "https://api.fuzz/pop-session",
+      "audiences": ["app"], "from_cookies": ["__Host-pop-session"],
+      "secrets_from_env": [{"env": "SESSION", "alg": "HS256", "kid": "p1"}],
+      "session": {"bind_dpop_key": true}}
+  },
+  "revocation": {
+    "inline": {
+      "jti": [{"iss": "https://idp.fuzz", "jti": "revoked"}],
+      "subjects": [{"iss": "https://idp.fuzz", "sub": "alice", "issued_before": 1800000000}],
+      "issuers": [{"iss": "https://other.fuzz", "not_before": 1700000000}]
+    },
+    "providers": ["idp", "other", "pop", "mtls"]
   },
   "rules": [
     {"match": {"prefix": "/public/"}, "requires": {"allow_missing": {}}},
@@ -53,13 +113,37 @@ const POLICY: &str = r#"{
     {"match": {"prefix": "/all/", "methods": ["POST"]}, "requires": {"requires_all": [
       {"provider_name": "idp"}, {"provider_name": "other"}]}},
     {"match": {"prefix": "/shadow/"}, "requires": {"provider_name": "idp"}, "mode": "report"},
+    {"match": {"prefix": "/pop/"}, "requires": {"provider_name": "pop"}},
+    {"match": {"prefix": "/popopt/"}, "requires": {"provider_name": "popopt"}},
+    {"match": {"prefix": "/mtls/"}, "requires": {"provider_name": "mtls"}},
+    {"match": {"prefix": "/once/"}, "requires": {"provider_name": "idp"}, "one_time_jti": true},
+    {"match": {"prefix": "/g/"}, "requires": {"provider_name": "gurl"}},
+    {"match": {"prefix": "/gc/"}, "requires": {"provider_name": "gcookie"}},
+    {"match": {"prefix": "/ak/"}, "requires": {"provider_name": "akamai"}},
+    {"match": {"prefix": "/aku/"}, "requires": {"provider_name": "akurl"}},
+    {"match": {"prefix": "/cf/"}, "requires": {"provider_name": "cfurl"}},
+    {"match": {"prefix": "/cfc/"}, "requires": {"provider_name": "cfcookie"}},
+    {"match": {"prefix": "/app/"}, "requires": {"requires_any": [
+      {"provider_name": "session"}, {"provider_name": "idp"}]}},
+    {"match": {"prefix": "/ps/"}, "requires": {"provider_name": "popsession"}},
     {"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}
   ],
   "bypass_cors_preflight": true
 }"#;
 
+/// The secrets [`POLICY`] names: fixed dummies (a fuzzer cannot forge a MAC either way).
+fn env(name: &str) -> Option<String> {
+    match name {
+        "GOOGLE" => Some("AAAAAAAAAAAAAAAAAAAAAA==".into()),
+        "AKAMAI" => Some("00000000000000000000000000000000".into()),
+        "NONCE" => Some(b64::encode(&[7u8; 32])),
+        "SESSION" => Some(b64::encode(&[9u8; 48])),
+        _ => None,
+    }
+}
+
 fn policy() -> Option<Policy> {
-    Policy::from_json(POLICY.as_bytes()).ok()
+    Policy::from_json_with_env(POLICY.as_bytes(), &env).ok()
 }
 
 std::thread_local! {
@@ -163,8 +247,9 @@ fn token_with(p: &Policy, data: &[u8]) {
     }
 }
 
-/// One request: the first line is `METHOD TARGET`, each further line `name: value`; the
-/// target also goes through path normalisation alone.
+/// One request: the first line is `METHOD TARGET`, each further line `name: value`, except
+/// that `:peer: ADDRESS` sets the peer's address and `:cert: HEX` the connection's client
+/// certificate digest; the target also goes through path normalisation alone.
 pub fn request(data: &[u8]) {
     with_policy(|p| request_with(p, data));
 }
@@ -175,10 +260,19 @@ fn request_with(p: &Policy, data: &[u8]) {
     let first = lines.next().unwrap_or("");
     let (method, target) = first.split_once(' ').unwrap_or(("GET", first));
     let _ = path::normalize(target);
-    let headers: Vec<(&str, &str)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n, v.trim_start()))
-        .collect();
+    let (mut client_addr, mut peer_certificate) = (None, None);
+    let mut headers: Vec<(&str, &str)> = Vec::new();
+    for (name, value) in lines.filter_map(|l| l.split_once(':').map(|(n, v)| (n, v.trim_start()))) {
+        if name.is_empty() {
+            match value.split_once(':') {
+                Some(("peer", v)) => client_addr = Some(v.trim_start()),
+                Some(("cert", v)) => peer_certificate = Some(v.trim_start()),
+                _ => headers.push((name, value)),
+            }
+        } else {
+            headers.push((name, value));
+        }
+    }
     let mut cache = TokenCache::new(CacheLimits {
         max_entries: 4,
         max_bytes: 4096,
@@ -188,24 +282,35 @@ fn request_with(p: &Policy, data: &[u8]) {
             method,
             path: target,
             headers: &headers,
-            client_addr: None,
-            peer_certificate: None,
+            client_addr,
+            peer_certificate,
             route: None,
             now,
         };
         let d = decide_with_cache(p, &req, Some(&mut cache));
-        // Invariants every host relies on.
+        check_invariants(&d);
+    }
+}
+
+/// What every host relies on in a decision.
+fn check_invariants(d: &crate::Decision) {
+    assert!(
+        d.allow == (d.status == 200),
+        "status agrees with the verdict"
+    );
+    assert!(d.allow || d.reason.is_some(), "a denial has a reason");
+    for (name, value) in d.set_headers.iter().chain(&d.response_headers) {
         assert!(
-            d.allow == (d.status == 200),
-            "status agrees with the verdict"
+            !name.is_empty() && !value.contains(['\r', '\n', '\0']),
+            "header edits are safe"
         );
-        assert!(d.allow || d.reason.is_some(), "a denial has a reason");
-        for (name, value) in &d.set_headers {
-            assert!(
-                !name.is_empty() && !value.contains(['\r', '\n', '\0']),
-                "header edits are safe"
-            );
-        }
+    }
+    assert!(
+        d.allow || (d.set_headers.is_empty() && d.replay.is_empty()),
+        "a denial sets nothing and records nothing"
+    );
+    if let Some(reason) = d.reason {
+        assert!(!d.body.is_empty() || d.allow, "a denial names {reason:?}");
     }
 }
 
@@ -237,6 +342,96 @@ pub fn signed(data: &[u8]) {
     }
     let _ = akamai::acl_matches(first, rest);
     cloudfront(data, first, rest, now);
+    with_policy(|p| {
+        session(p, first, rest, now);
+    });
+}
+
+/// Session cookies: the first line as the cookie of each session provider, and as the claims
+/// of an identity-provider token a session is minted from; a cookie minted here must verify
+/// (the same client, at once), and a changed one must not.
+///
+/// # Panics
+/// When a freshly minted cookie is refused or a cookie with a flipped signature is accepted
+/// (the finding).
+fn session(p: &Policy, first: &str, rest: &str, now: i64) -> bool {
+    use crate::credential;
+    use crate::json::Limits;
+    let peer = "10.1.2.3";
+    let run = |path: &str, cookie: &str, dpop: &str| {
+        let headers = [
+            ("cookie", cookie),
+            ("x-forwarded-for", rest),
+            ("dpop", dpop),
+        ];
+        let req = Request {
+            method: "GET",
+            path,
+            headers: &headers[..if dpop.is_empty() { 2 } else { 3 }],
+            client_addr: Some(peer),
+            peer_certificate: None,
+            route: None,
+            now,
+        };
+        let d = crate::decide(p, &req);
+        check_invariants(&d);
+        d
+    };
+    let _ = run(
+        "/app/x",
+        &alloc::format!("{}={first}", credential::DEFAULT_SESSION_COOKIE),
+        "",
+    );
+    let _ = run("/ps/x", &alloc::format!("__Host-pop-session={first}"), rest);
+    let (Ok(claims), Some(i)) = (
+        json::parse(first.as_bytes(), &Limits::CLAIMS),
+        p.provider_index("session"),
+    ) else {
+        return false;
+    };
+    let Ok(minted) = credential::mint(
+        &p.providers[i],
+        &claims,
+        now,
+        crate::context::parse_addr(peer),
+    ) else {
+        return false;
+    };
+    let cookie = alloc::format!("{}={}", credential::DEFAULT_SESSION_COOKIE, minted.value);
+    let headers = [("cookie", cookie.as_str())];
+    let req = Request {
+        method: "GET",
+        path: "/app/x",
+        headers: &headers,
+        client_addr: Some(peer),
+        peer_certificate: None,
+        route: None,
+        now,
+    };
+    let d = crate::decide(p, &req);
+    check_invariants(&d);
+    assert!(
+        d.allow && d.provider.as_deref() == Some("session"),
+        "a minted cookie verifies: {d:?}"
+    );
+    let mut flipped = cookie.clone().into_bytes();
+    if let Some(last) = flipped.last_mut() {
+        *last = if *last == b'A' { b'B' } else { b'A' };
+    }
+    let flipped = String::from_utf8_lossy(&flipped);
+    let headers = [("cookie", &*flipped)];
+    let d = crate::decide(
+        p,
+        &Request {
+            headers: &headers,
+            ..req
+        },
+    );
+    assert!(
+        !d.allow || d.provider.as_deref() != Some("session"),
+        "a changed cookie is refused"
+    );
+    true
 }
 
 /// `DPoP` (RFC 9449): the input as a whole proof; as the claims of a proof signed here with an
@@ -368,7 +563,7 @@ mod tests {
         assert!(
             policy().is_some(),
             "{:?}",
-            Policy::from_json(POLICY.as_bytes()).err()
+            Policy::from_json_with_env(POLICY.as_bytes(), &env).err()
         );
     }
 
@@ -378,6 +573,14 @@ mod tests {
         let keys = crate::signed::cloudfront::CloudFrontKeys::new([("KFUZZ", CLOUDFRONT_PEM)]);
         assert_eq!(keys.map(|k| k.len()), Ok(1));
         signed(b"https://h/a?Expires=1&Signature=MAYCAQECAQE_&Key-Pair-Id=KFUZZ\nhttps://h/a");
+    }
+
+    #[test]
+    fn the_session_part_mints_and_verifies() {
+        let claims = r#"{"sub":"alice","exp":1800000600,"scope":"read","tenant":"t1"}"#;
+        let minted = COMPILED.with(|p| session(p.as_ref().unwrap(), claims, "", 1_800_000_000));
+        assert!(minted);
+        signed(alloc::format!("{claims}\n10.9.9.9").as_bytes());
     }
 
     #[test]
