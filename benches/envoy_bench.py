@@ -18,7 +18,10 @@ with --distinct distinct credentials cycled, as the miss rows do:
                      applies); plus the RS256 bearer token on that same route
   akamai             an Akamai EdgeAuth cookie (__token__, HMAC-SHA256; akamai-edgeauth)
   google             a Google Cloud CDN signed URL (HMAC-SHA1; Google's published algorithm)
+  google_cookie      a Google Cloud CDN signed cookie (Cloud-CDN-Cookie over a URL prefix;
+                     Google's published algorithm)
   cloudfront_url     a CloudFront signed URL, canned policy, RSA-2048 SHA-1 (botocore)
+  cloudfront_url_ecdsa  a CloudFront signed URL, canned policy, ECDSA P-256 SHA-256 (botocore)
   cloudfront_cookie  CloudFront signed cookies, custom policy with a wildcard Resource, RSA-2048
                      SHA-1 (botocore's policy builder and encoding)
 Signed URLs and cookies never use the token cache (one row each). A second table gives, per
@@ -30,7 +33,8 @@ Keys are drawn at run time; secrets reach Envoy as environment variables named b
 
 Usage: .venv/bin/python benches/envoy_bench.py [--seconds 4] [--passes 3] [--algs ES256,RS256,HS256,EdDSA]
        (ES384 and ES512 too)
-       [--modes hit,miss] [--caches off,on] [--schemes session,akamai,google,cloudfront_url,cloudfront_cookie]
+       [--modes hit,miss] [--caches off,on] [--schemes session,akamai,google,google_cookie,
+       cloudfront_url,cloudfront_url_ecdsa,cloudfront_cookie]
        [--no-build]
 Needs: wrk (apt), envoy (make setup), envoy/dist/edgeward.wasm and the noop build
 (this script builds both). Every process it starts it stops (by PID), and every load loop is
@@ -38,6 +42,7 @@ bounded by --seconds.
 """
 import argparse
 import atexit
+import base64
 import json
 import os
 import re
@@ -63,7 +68,8 @@ from harness import wait_ready  # noqa: E402  (the Envoy tests' helpers)
 WASM = os.path.join(ROOT, "envoy", "dist", "edgeward.wasm")
 NOOP = os.path.join(ROOT, "envoy", "dist", "noop.wasm")
 ISS = "https://idp.bench"
-SCHEMES = ["session", "akamai", "google", "cloudfront_url", "cloudfront_cookie"]
+SCHEMES = ["session", "akamai", "google", "google_cookie", "cloudfront_url", "cloudfront_url_ecdsa",
+           "cloudfront_cookie"]
 ORIGIN = "https://cdn.example.com"  # public_origin: signed URLs are judged against it
 SESSION_ISS = "https://edge.bench/session"
 CF_KEY_ID = "K2JCJMDEHXQW5F"
@@ -180,6 +186,7 @@ def scheme_rows(schemes, wasm, rs256_jwk, rs256_miss, caches, n, work):
     the RS256 rows' key, for the session route's IdP provider; rs256_miss, a requests file of
     distinct bearer tokens signed with it."""
     from signers import SESSION_COOKIE, Secrets  # akamai-edgeauth, Google's algorithm, PyJWT
+    from signers import _google_sig as google_signature  # pylint: disable=import-outside-toplevel
 
     sec = Secrets()  # fresh keys; the environment variables the policies name
     t = int(time.time())
@@ -231,6 +238,24 @@ def scheme_rows(schemes, wasm, rs256_jwk, rs256_miss, caches, n, work):
             {"name": "edge-key", "secret_from_env": "EDGEWARD_GOOGLE_KEY"}]}})
         reqs = [(sec.google_url(f"{ORIGIN}/v/seg-{i}.ts", expires=exp)[len(ORIGIN):], "", "") for i in range(n)]
         out.append(row("edgeward Google signed URL miss", pol, reqs, "scheme/-", "google"))
+    if "google_cookie" in schemes:
+        pol = one({"kind": "signed_cookie", "signed": {"scheme": "google_cloud_cdn", "keys": [
+            {"name": "edge-key", "secret_from_env": "EDGEWARD_GOOGLE_KEY"}]}})
+        prefix = base64.urlsafe_b64encode(f"{ORIGIN}/".encode()).decode()
+        reqs = []
+        for i in range(n):
+            # "Using signed cookies", "Creating a policy": HMAC-SHA1 over the policy string;
+            # distinct by expiry.
+            value = f"URLPrefix={prefix}:Expires={exp + i}:KeyName=edge-key"
+            reqs.append(("/bench", "Cookie",
+                         f"Cloud-CDN-Cookie={value}:Signature={google_signature(sec.google_b64, value)}"))
+        out.append(row("edgeward Google signed cookie miss", pol, reqs, "scheme/-", "google_cookie"))
+    if "cloudfront_url_ecdsa" in schemes:
+        pol = one({"kind": "signed_url", "signed": {"scheme": "cloudfront", "keys": sec.cloudfront_keys()}})
+        reqs = [(sec.cloudfront_url(f"{ORIGIN}/v/seg-{i}.ts", key="ecdsa", sha256=True, expires=exp)[len(ORIGIN):],
+                 "", "") for i in range(n)]
+        out.append(row("edgeward CloudFront signed URL (canned, ECDSA SHA-256) miss", pol, reqs, "scheme/-",
+                       "cloudfront_url_ecdsa"))
     if "cloudfront_url" in schemes or "cloudfront_cookie" in schemes:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pem = key.public_key().public_bytes(serialization.Encoding.PEM,

@@ -3,7 +3,8 @@
 //
 //   node benches/js_bench.mjs [--ms 400] [--passes 5] [--runtime node|workerd|both]
 //                             [--tokens 2000] [--algs HS256,ES256,RS256,EdDSA] [--inst-runs 10]
-//                             [--schemes session,akamai,google,cloudfront_url,cloudfront_cookie|none]
+//                             [--schemes session,akamai,google,google_cookie,cloudfront_url,
+//                                        cloudfront_url_ecdsa,cloudfront_cookie|none]
 //
 // Rows per algorithm (benches/js/rows.js, the same code in both runtimes):
 //   jose warm / cold                jwtVerify (WebCrypto), key imported once; one repeated token /
@@ -16,11 +17,12 @@
 // see benches/js/rows.js): check() on prebuilt Requests, --tokens distinct credentials each,
 // from signers that are not edgeward's: session cookies by jose (HS256, typ
 // "edgeward-session+jwt", kid; iss, aud, sub, iat, exp, jti), Akamai tokens by Akamai's
-// `akamai-edgeauth` (npm), Google Cloud CDN signed URLs by the algorithm on Google's "Using
-// signed URLs" page (HMAC-SHA1, base64url with padding), CloudFront signed URLs (canned
-// policy) and cookies (custom policy, wildcard Resource) by the algorithm of CloudFront's
-// developer guide ("Create a signed URL using a canned policy" / "... a custom policy":
-// RSA-SHA1 over the policy, CloudFront's base64 with -_~) in node:crypto. Their table gives
+// `akamai-edgeauth` (npm), Google Cloud CDN signed URLs and cookies by the algorithm on
+// Google's "Using signed URLs" and "Using signed cookies" pages (HMAC-SHA1, base64url with
+// padding), CloudFront signed URLs (canned policy; RSA-SHA1, and ECDSA P-256 with SHA-256 and
+// Hash-Algorithm=SHA256) and cookies (custom policy, wildcard Resource) by the algorithm of
+// CloudFront's developer guide ("Create a signed URL using a canned policy" / "... a custom
+// policy": the signature over the policy, CloudFront's base64 with -_~) in node:crypto. Their table gives
 // verifications/s, the ratio to edgeward's check() of an RS256 bearer token on the session
 // route (same cache mode) and to jose (RS256 and the session cookie only; "-" where jose has
 // no equivalent).
@@ -40,7 +42,7 @@
 // tokens go to the worker in a setup request). Every process started is stopped by PID, also on
 // error, on SIGINT/SIGTERM, and by a watchdog that bounds the whole run.
 import { execFileSync } from 'node:child_process';
-import { createHmac, generateKeyPairSync, sign as rsaSign } from 'node:crypto';
+import { createHmac, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
@@ -193,28 +195,46 @@ async function makeSignedSpec(jose, schemes, count) {
       cookie: `__token__=${new EdgeAuth({ key, algorithm: 'sha256', startTime: t - 5, endTime: exp + i }).generateACLToken('/ak/*')}`,
     } })) };
   }
-  if (schemes.includes('google')) {
+  if (schemes.includes('google') || schemes.includes('google_cookie')) {
     const key = Buffer.from(crypto.getRandomValues(new Uint8Array(16)));
     env.EDGEWARD_BENCH_GOOGLE = padded(key.toString('base64url'));
+    const mac = (text) => padded(createHmac('sha1', key).update(text).digest('base64url'));
     const signUrl = (url) => {
       const toSign = `${url}?Expires=${exp}&KeyName=edge-key`;
-      return `${toSign}&Signature=${padded(createHmac('sha1', key).update(toSign).digest('base64url'))}`;
+      return `${toSign}&Signature=${mac(toSign)}`;
+    };
+    // A cookie over the URL prefix /gc/, distinct by expiry.
+    const prefix = Buffer.from(`${ORIGIN}/gc/`).toString('base64url');
+    const signCookie = (until) => {
+      const value = `URLPrefix=${padded(prefix)}:Expires=${until}:KeyName=edge-key`;
+      return `Cloud-CDN-Cookie=${value}:Signature=${mac(value)}`;
     };
     spec.google = { env: 'EDGEWARD_BENCH_GOOGLE', keyName: 'edge-key',
-      cold: range((i) => ({ path: signUrl(`${ORIGIN}/g/v/seg-${i}.ts`).slice(ORIGIN.length), headers: {} })) };
+      cold: schemes.includes('google') ? range((i) => ({ path: signUrl(`${ORIGIN}/g/v/seg-${i}.ts`).slice(ORIGIN.length), headers: {} })) : [],
+      cookies: schemes.includes('google_cookie') ? range((i) => ({ path: '/gc/v/seg.ts', headers: { cookie: signCookie(exp + i) } })) : [] };
   }
-  if (schemes.includes('cloudfront_url') || schemes.includes('cloudfront_cookie')) {
+  if (schemes.some((s) => s.startsWith('cloudfront'))) {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const keyId = 'K2JCJMDEHXQW5F';
+    const ecKeyId = 'KECBENCHP256KEY';
     const policy = (resource, until) => `{"Statement":[{"Resource":"${resource}","Condition":{"DateLessThan":{"AWS:EpochTime":${until}}}}]}`;
-    const sig = (p) => cfBase64(rsaSign('sha1', Buffer.from(p), privateKey));
+    const sig = (p) => cfBase64(cryptoSign('sha1', Buffer.from(p), privateKey));
+    // ECDSA: DER signatures (node:crypto's default), as CloudFront expects.
+    const ecSig = (p) => cfBase64(cryptoSign('sha256', Buffer.from(p), ec.privateKey));
     spec.cloudfront = {
       keyId, pem: publicKey.export({ type: 'spki', format: 'pem' }),
+      ecKeyId, ecPem: ec.publicKey.export({ type: 'spki', format: 'pem' }),
       // Canned policy URLs (botocore's parameter order), one URL each.
       urls: schemes.includes('cloudfront_url') ? range((i) => {
         const url = `${ORIGIN}/cf/v/seg-${i}.ts`;
         return { path: `${url.slice(ORIGIN.length)}?Expires=${exp}&Signature=${sig(policy(url, exp))}&Key-Pair-Id=${keyId}`,
           headers: {} };
+      }) : [],
+      ecUrls: schemes.includes('cloudfront_url_ecdsa') ? range((i) => {
+        const url = `${ORIGIN}/cf/v/ec-${i}.ts`;
+        return { path: `${url.slice(ORIGIN.length)}?Expires=${exp}&Signature=${ecSig(policy(url, exp))}`
+          + `&Key-Pair-Id=${ecKeyId}&Hash-Algorithm=SHA256`, headers: {} };
       }) : [],
       // Custom policy cookies over every URL under /cfc/, distinct by expiry.
       cookies: schemes.includes('cloudfront_cookie') ? range((i) => {

@@ -185,7 +185,9 @@ fn bench_setup(c: &mut Criterion) {
 }
 
 /// Signed URLs, signed cookies and session cookies through the whole request decision, and an
-/// RS256 bearer token on the same kind of route (what a session cookie replaces).
+/// RS256 bearer token on the session cookie's route (`requires_any` of the session and the
+/// identity provider: what a session cookie replaces). CloudFront with an RSA key (SHA-1, its
+/// default) and an ECDSA P-256 key (SHA-256).
 fn bench_signed(c: &mut Criterion) {
     use base64::Engine as _;
     use edgeward_cli::cookie::{self, AkamaiScope, AkamaiToken};
@@ -204,6 +206,8 @@ fn bench_signed(c: &mut Criterion) {
     let origin = "https://cdn.example.com";
     let cf_key = SigningKey::generate(Alg::RS256).expect("keygen");
     let cf_pem = cookie::public_key_pem(&cf_key).expect("pem");
+    let cf_ec_key = SigningKey::generate(Alg::ES256).expect("keygen");
+    let cf_ec_pem = cookie::public_key_pem(&cf_ec_key).expect("pem");
     let doc = json!({"version": 1, "public_origin": origin,
         "providers": {
             "idp": {"issuer": ISS, "audiences": ["api"], "local_jwks": {"keys": [jwk]}},
@@ -212,7 +216,8 @@ fn bench_signed(c: &mut Criterion) {
             "gcookie": {"kind": "signed_cookie", "signed": {"scheme": "google_cloud_cdn",
                 "keys": [{"name": "k1", "secret_from_env": "G"}]}},
             "cfurl": {"kind": "signed_url", "signed": {"scheme": "cloudfront",
-                "keys": [{"name": "K2JCJMDEHXQW5F", "public_key_pem": cf_pem}]}},
+                "keys": [{"name": "K2JCJMDEHXQW5F", "public_key_pem": cf_pem},
+                         {"name": "KEC256P256BENCH", "public_key_pem": cf_ec_pem}]}},
             "cfcookie": {"kind": "signed_cookie", "signed": {"scheme": "cloudfront",
                 "keys": [{"name": "K2JCJMDEHXQW5F", "public_key_pem": cf_pem}]}},
             "akamai": {"kind": "signed_cookie", "signed": {"scheme": "akamai_edgeauth",
@@ -226,7 +231,8 @@ fn bench_signed(c: &mut Criterion) {
             {"match": {"prefix": "/ak/"}, "requires": {"provider_name": "akamai"}},
             {"match": {"prefix": "/cf/"}, "requires": {"provider_name": "cfurl"}},
             {"match": {"prefix": "/cfc/"}, "requires": {"provider_name": "cfcookie"}},
-            {"match": {"prefix": "/app/"}, "requires": {"provider_name": "session"}},
+            {"match": {"prefix": "/app/"}, "requires": {"requires_any": [
+                {"provider_name": "session"}, {"provider_name": "idp"}]}},
             {"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}]})
     .to_string();
     let env = |k: &str| match k {
@@ -295,8 +301,22 @@ fn bench_signed(c: &mut Criterion) {
     let cf_url = cf(&format!("{origin}/cf/v/seg-1.ts"));
     let cf_path = cf_url.url.strip_prefix(origin).unwrap_or("/").to_string();
     let cf_cookie = cf(&format!("{origin}/cfc/v/seg-1.ts")).cookies.join("; ");
-    let rows: [(&str, &str, (&str, &str)); 7] = [
+    let cf_ec_url = cookie::cloudfront_sign(
+        &cf_ec_key,
+        "KEC256P256BENCH",
+        &format!("{origin}/cf/v/seg-1.ts"),
+        cookie::CloudFrontPolicy::Canned(NOW + 3600),
+        true,
+    )
+    .expect("cloudfront");
+    let cf_ec_path = cf_ec_url.url.strip_prefix(origin).unwrap_or("/").to_string();
+    let rows: [(&str, &str, (&str, &str)); 8] = [
         ("cloudfront_signed_url", cf_path.as_str(), ("accept", "*/*")),
+        (
+            "cloudfront_signed_url_ecdsa_sha256",
+            cf_ec_path.as_str(),
+            ("accept", "*/*"),
+        ),
         (
             "cloudfront_signed_cookie",
             "/cfc/v/seg-1.ts",
@@ -316,7 +336,7 @@ fn bench_signed(c: &mut Criterion) {
         ),
         (
             "rs256_bearer",
-            "/api/items",
+            "/app/items",
             ("authorization", bearer.as_str()),
         ),
     ];

@@ -43,7 +43,9 @@ export const SIGNED_KINDS = [
   'edgeward check() session cold',
   'edgeward check() Akamai cookie',
   'edgeward check() Google signed URL',
+  'edgeward check() Google signed cookie',
   'edgeward check() CloudFront signed URL',
+  'edgeward check() CloudFront signed URL, ECDSA',
   'edgeward check() CloudFront signed cookie',
 ];
 
@@ -52,7 +54,9 @@ export const SCHEME_KINDS = {
   session: SIGNED_KINDS.slice(0, 6),
   akamai: ['edgeward check() Akamai cookie'],
   google: ['edgeward check() Google signed URL'],
+  google_cookie: ['edgeward check() Google signed cookie'],
   cloudfront_url: ['edgeward check() CloudFront signed URL'],
+  cloudfront_url_ecdsa: ['edgeward check() CloudFront signed URL, ECDSA'],
   cloudfront_cookie: ['edgeward check() CloudFront signed cookie'],
 };
 
@@ -162,13 +166,16 @@ export async function makeRows({ jose, Edgeward, spec, env }) {
 
 /**
  * spec: {origin, kinds: [...], rs256: {jwk, warm, cold}, session: {iss, aud, kid, typ, secretB64,
- * env, cookie, warm, cold}, akamai: {env, cold}, google: {env, keyName, cold},
- * cloudfront: {keyId, pem, urls, cookies}}; credentials are request shapes {path, headers}.
+ * env, cookie, warm, cold}, akamai: {env, cold}, google: {env, keyName, cold, cookies},
+ * cloudfront: {keyId, pem, ecKeyId, ecPem, urls, ecUrls, cookies}}; credentials are request
+ * shapes {path, headers}.
  * Adds the rows of spec.kinds to `rows`; returns the two edgeward instances.
  */
 async function signedRows({ jose, Edgeward, spec, env, rows }) {
   const { rs256, session } = spec;
-  const cf = spec.cloudfront && [{ name: spec.cloudfront.keyId, public_key_pem: spec.cloudfront.pem }];
+  const cf = spec.cloudfront && [{ name: spec.cloudfront.keyId, public_key_pem: spec.cloudfront.pem },
+    { name: spec.cloudfront.ecKeyId, public_key_pem: spec.cloudfront.ecPem }];
+  const googleKeys = spec.google && [{ name: spec.google.keyName, secret_from_env: spec.google.env }];
   const providers = {
     ...(session ? {
       idp: { issuer: rs256.iss, audiences: [rs256.aud], algorithms: ['RS256'], local_jwks: { keys: [rs256.jwk] } },
@@ -180,14 +187,15 @@ async function signedRows({ jose, Edgeward, spec, env, rows }) {
     } : {}),
     ...(spec.akamai ? { akamai: { kind: 'signed_cookie',
       signed: { scheme: 'akamai_edgeauth', keys: [{ secret_from_env: spec.akamai.env }] } } } : {}),
-    ...(spec.google ? { gurl: { kind: 'signed_url',
-      signed: { scheme: 'google_cloud_cdn', keys: [{ name: spec.google.keyName, secret_from_env: spec.google.env }] } } } : {}),
+    ...(spec.google ? { gurl: { kind: 'signed_url', signed: { scheme: 'google_cloud_cdn', keys: googleKeys } },
+      gcookie: { kind: 'signed_cookie', signed: { scheme: 'google_cloud_cdn', keys: googleKeys } } } : {}),
     ...(cf ? { cfurl: { kind: 'signed_url', signed: { scheme: 'cloudfront', keys: cf } },
       cfcookie: { kind: 'signed_cookie', signed: { scheme: 'cloudfront', keys: cf } } } : {}),
   };
   const rules = [
     ['/app/', session && { requires_any: [{ provider_name: 'session' }, { provider_name: 'idp' }] }],
     ['/ak/', spec.akamai && { provider_name: 'akamai' }],
+    ['/gc/', spec.google && { provider_name: 'gcookie' }],
     ['/g/', spec.google && { provider_name: 'gurl' }],
     ['/cfc/', cf && { provider_name: 'cfcookie' }],
     ['/cf/', cf && { provider_name: 'cfurl' }],
@@ -254,7 +262,9 @@ async function signedRows({ jose, Edgeward, spec, env, rows }) {
     'edgeward check() session cold': () => checkRow(cold, cycle(session.cold.map(sessionCookie))),
     'edgeward check() Akamai cookie': () => checkRow(cold, cycle(spec.akamai.cold)),
     'edgeward check() Google signed URL': () => checkRow(cold, cycle(spec.google.cold)),
+    'edgeward check() Google signed cookie': () => checkRow(cold, cycle(spec.google.cookies)),
     'edgeward check() CloudFront signed URL': () => checkRow(cold, cycle(spec.cloudfront.urls)),
+    'edgeward check() CloudFront signed URL, ECDSA': () => checkRow(cold, cycle(spec.cloudfront.ecUrls)),
     'edgeward check() CloudFront signed cookie': () => checkRow(cold, cycle(spec.cloudfront.cookies)),
   };
   for (const kind of spec.kinds) rows.set(`signed ${kind}`, make[kind]());

@@ -93,6 +93,13 @@ fn verify(
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
+    // The core reads an unparsable peer address as "unknown client"; on the command line
+    // that is a typo, not a request to judge.
+    if let Some(ip) = opts.get("client-ip") {
+        if edgeward::context::parse_addr(ip).is_none() {
+            return Err(Fail(format!("--client-ip: {ip:?} is not an address")));
+        }
+    }
     let req = Request {
         method: "GET",
         path: target,

@@ -1,10 +1,12 @@
 // DPoP (RFC 9449) through check() in the npm package, with proofs and tokens made by jose: the
 // proof's htu against the policy's public_origin (query and fragment dropped), method, ath and
 // cnf.jkt; bound tokens refused as Bearer; `optional` mode (unbound Bearer accepted, both
-// challenges); the per-isolate replay cache for proofs and one-time tokens.
+// challenges); the per-isolate replay cache for proofs and one-time tokens; session cookies
+// minted from a DPoP-bound token and bound to its key (`session.bind_dpop_key`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Edgeward } from 'edgeward';
+import * as jose from 'jose';
+import { Edgeward, EdgewardError } from 'edgeward';
 import { ISS, PUBLIC_ORIGIN, bearer, dpopAuth, dpopHolder, jwks, makeKeys, req, token } from './helpers.mjs';
 
 const K = await makeKeys(['ES256']);
@@ -48,8 +50,12 @@ test('a bound token with a matching proof is allowed; the token and proof are no
   const incoming = req('/items?x=1', dpopAuth(tok, await h.proof('GET', url('/items?x=1'), tok)));
   const d = await ew.check(incoming);
   assert.deepEqual([d.allow, d.status, d.provider], [true, 200, 'req'], JSON.stringify(d));
+  assert.ok(d.removeHeaders.includes('dpop') && d.removeHeaders.includes('authorization'), JSON.stringify(d.removeHeaders));
+  assert.ok(incoming.headers.get('dpop'), 'the incoming request carries the proof');
   const up = d.upstreamRequest(incoming, 'http://origin.test');
   assert.equal(up.headers.get('authorization'), null);
+  assert.equal(up.headers.get('dpop'), null, 'the proof is not forwarded');
+  assert.equal(d.applyHeaders(incoming.headers).get('dpop'), null);
   // EdDSA proofs too.
   const t2 = await bound(ed);
   assert.equal((await ew.check(req('/items', dpopAuth(t2, await ed.proof('GET', url('/items'), t2))))).status, 200);
@@ -146,4 +152,79 @@ test('one-time jti: a token on a one_time_jti route is accepted once; without jt
   // Other routes do not consume it.
   assert.equal((await ew.check(req('/plain/a', bearer(once)))).status, 200);
   assert.equal((await ew.check(req('/plain/a', bearer(once)))).status, 200);
+});
+
+// ---- session cookies bound to the DPoP key (session.bind_dpop_key) -----------------------------
+
+test('session cookies bound to the DPoP key: minted from a bound token; each request needs a proof by that key over the cookie', async () => {
+  const COOKIE = '__Host-edgeward-session';
+  const secret = jose.base64url.encode(crypto.getRandomValues(new Uint8Array(32))); // drawn per run
+  const sessions = Edgeward.fromPolicy({
+    version: 1,
+    realm: 'api',
+    public_origin: PUBLIC_ORIGIN,
+    providers: {
+      pop: { ...base, dpop: 'required' },
+      plain: { ...base, issuer: 'https://plain.test' },
+      session: {
+        kind: 'session_cookie', issuer: 'https://edge.test/session', audiences: ['app'],
+        secrets_from_env: [{ env: 'EDGEWARD_SESSION_KEY', alg: 'HS256', kid: 's1' }],
+        session: { bind_dpop_key: true, lifetime_seconds: 300 },
+        claim_to_headers: [{ header_name: 'x-session-user', claim: 'sub' }],
+      },
+    },
+    rules: [
+      { match: { prefix: '/app/' }, requires: { provider_name: 'session' } },
+      { match: { prefix: '/plain/' }, requires: { provider_name: 'plain' } },
+      { match: { prefix: '/' }, requires: { provider_name: 'pop' } },
+    ],
+  }, { env: { EDGEWARD_SESSION_KEY: secret } });
+
+  // The owner's DPoP-bound token, accepted once with its proof, then a session minted from it.
+  const tok = await bound(h);
+  const login = await sessions.check(req('/login', dpopAuth(tok, await h.proof('GET', url('/login'), tok))));
+  assert.deepEqual([login.allow, login.provider], [true, 'pop'], JSON.stringify(login));
+  const m = sessions.mintSession(login, { provider: 'session' });
+  const { payload } = await jose.jwtVerify(m.value, jose.base64url.decode(secret),
+    { issuer: 'https://edge.test/session', audience: 'app', typ: 'edgeward-session+jwt', algorithms: ['HS256'] });
+  assert.deepEqual(payload.cnf, { jkt: h.jkt }, 'the cookie carries the key it is bound to');
+  const cookie = { cookie: `${COOKIE}=${m.value}` };
+  const path = '/app/orders';
+  // `ath` is the SHA-256 of the cookie's value (the presented credential), as for an access token.
+  const proof = (holder, over = m.value) => holder.proof('GET', url(path), over);
+  const check = async (headers) => sessions.check(req(path, headers));
+  const refused = async (headers, reason) => {
+    const d = await check(headers);
+    assert.deepEqual([d.allow, d.status, d.reason], [false, 401, reason], JSON.stringify(d));
+    return d;
+  };
+
+  // Cookie + the owner's proof: allowed; the proof is consumed, not forwarded.
+  const incoming = req(path, { ...cookie, dpop: await proof(h) });
+  const ok = await sessions.check(incoming);
+  assert.deepEqual([ok.allow, ok.status, ok.provider], [true, 200, 'session'], JSON.stringify(ok));
+  const up = ok.upstreamRequest(incoming, 'http://origin.test');
+  assert.deepEqual([up.headers.get('x-session-user'), up.headers.get('dpop')], ['alice', null]);
+
+  // The cookie alone (stolen from a browser, say) is useless.
+  const alone = await refused(cookie, 'dpop_proof_invalid');
+  assert.match(alone.toResponse().headers.get('www-authenticate'), /^DPoP realm="api", .*error="invalid_dpop_proof"/);
+  // A thief's own key, with a well-formed proof over the cookie: the binding does not match.
+  const thief = await dpopHolder('ES256');
+  await refused({ ...cookie, dpop: await proof(thief) }, 'token_binding_mismatch');
+  // The owner's key, but `ath` over something other than the cookie's value.
+  await refused({ ...cookie, dpop: await proof(h, tok) }, 'dpop_proof_invalid');
+  await refused({ ...cookie, dpop: await proof(h, `${COOKIE}=${m.value}`) }, 'dpop_proof_invalid');
+  await refused({ ...cookie, dpop: await proof(h, null) }, 'dpop_proof_invalid');
+  // The accepted proof again: replayed.
+  await refused({ ...cookie, dpop: incoming.headers.get('dpop') }, 'token_replayed');
+  // A fresh proof still passes.
+  assert.equal((await check({ ...cookie, dpop: await proof(h) })).status, 200);
+
+  // Minting needs a DPoP-bound token: from an accepted unbound token, or plain claims without cnf.jkt.
+  const unbound = await sessions.check(req('/plain/a', bearer(await token(es, { iss: 'https://plain.test' }))));
+  assert.deepEqual([unbound.allow, unbound.provider], [true, 'plain'], JSON.stringify(unbound));
+  const notBound = (e) => e instanceof EdgewardError && e.code === 'token_not_bound';
+  assert.throws(() => sessions.mintSession(unbound, { provider: 'session' }), notBound);
+  assert.throws(() => sessions.mintSession({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 600 }, { provider: 'session' }), notBound);
 });
