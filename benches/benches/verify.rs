@@ -309,7 +309,11 @@ fn bench_signed(c: &mut Criterion) {
         true,
     )
     .expect("cloudfront");
-    let cf_ec_path = cf_ec_url.url.strip_prefix(origin).unwrap_or("/").to_string();
+    let cf_ec_path = cf_ec_url
+        .url
+        .strip_prefix(origin)
+        .unwrap_or("/")
+        .to_string();
     let rows: [(&str, &str, (&str, &str)); 8] = [
         ("cloudfront_signed_url", cf_path.as_str(), ("accept", "*/*")),
         (
