@@ -441,12 +441,23 @@ def main():
               f"{len(revoked) + servers.filler} entries in the last list")
         print(f"  faults           {len(events)} events: " + "; ".join(f"{t}s {e}" for t, e in events[:12])
               + (" ..." if len(events) > 12 else ""))
+        memory_ok = False
         if mem1 and mem_mid:
             print(f"  memory (start -> {seconds // 2 + 8} s, the list at its final size -> end)")
             for k in ("vm_linear_memory", "allocated", "heap_size", "rss"):
                 print(f"    {k:<17} {mib(mem0[k])} -> {mib(mem_mid[k])} -> {mib(mem1[k])}")
+            # Past halfway nothing more is stored for good (the list is at its final size, the
+            # caches are full), so the VM's linear memory (which never shrinks) must not grow
+            # beyond allocator slack: 10% + 1 MiB.
+            grew = mem1["vm_linear_memory"] - mem_mid["vm_linear_memory"]
+            limit = mem_mid["vm_linear_memory"] // 10 + (1 << 20)
+            memory_ok = mem_mid["vm_linear_memory"] > 0 and grew <= limit
+            print(f"  memory check     VM linear memory grew {mib(max(grew, 0))} in the second half "
+                  f"(limit {mib(limit)}): {'ok' if memory_ok else 'FAILED'}")
+        else:
+            print("  memory check     not measured: FAILED")
         print(f"  envoy            {'alive' if alive else 'DIED'}; work dir {work}")
-        code = 0 if (wrong == 0 and warm_wrong == 0 and alive) else 1
+        code = 0 if (wrong == 0 and warm_wrong == 0 and alive and memory_ok) else 1
     finally:
         stop.set()
         if wrk and wrk.poll() is None:

@@ -109,7 +109,7 @@ def pub():
     p.stop()
 
 
-def test_unavailable_then_installed_then_revoked_within_the_refresh(tmp_path, pub, record_property):
+def test_unavailable_then_installed_then_revoked_within_the_refresh(tmp_path, pub, capsys):
     pub.mode = "down"
     e = start(tmp_path, pub, concurrency=2)
     try:
@@ -138,8 +138,8 @@ def test_unavailable_then_installed_then_revoked_within_the_refresh(tmp_path, pu
         assert first is not None, "never revoked"
         line = (f"revocation propagation: first 401 token_revoked {first:.2f} s after publishing "
                 f"(refresh_seconds {REFRESH}, bound {PROPAGATION_BOUND:.2f} s)")
-        print("\n" + line)
-        record_property("revocation_propagation_seconds", round(first, 2))
+        with capsys.disabled():  # printed in every run, CI's quiet one (pytest -q) included
+            print("\n" + line)
         with open(e.log_path, "a") as f:
             f.write(line + "\n")
         assert first <= PROPAGATION_BOUND, line
