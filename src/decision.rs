@@ -576,6 +576,9 @@ fn extract(p: &Provider, req: &Request<'_>, target: &Target<'_>) -> Found {
             found = Some((token, source));
         }
     };
+    // An Akamai token may hold commas (in `data=` or `id=`, which its signer leaves unescaped
+    // unless `escape_early`); a JWT never does.
+    let commas_in_tokens = matches!(&p.kind, Kind::SignedCookie(credential::Scheme::Akamai(_)));
     for (si, source) in p.sources.iter().enumerate() {
         match source {
             Source::Header { name, prefix } => {
@@ -585,13 +588,19 @@ fn extract(p: &Provider, req: &Request<'_>, target: &Target<'_>) -> Found {
                     .filter(|(n, _)| n.eq_ignore_ascii_case(name))
                 {
                     // Proxies join repeated headers with commas (Envoy does for
-                    // Authorization), and a token never contains one: every comma-separated
-                    // part of a value that carries a token is a credential of its own.
-                    let parts: Vec<&str> = value
-                        .split(',')
-                        .map(|p| p.trim_matches([' ', '\t']))
-                        .filter(|p| !p.is_empty())
-                        .collect();
+                    // Authorization), and a JWT never contains one: every comma-separated
+                    // part of a value that carries a token is a credential of its own. An
+                    // Akamai token is the whole value (one header field, one token): a joined
+                    // pair is then one credential whose MAC fails, so it still fails closed.
+                    let parts: Vec<&str> = if commas_in_tokens {
+                        alloc::vec![value.trim_matches([' ', '\t'])]
+                    } else {
+                        value.split(',').collect()
+                    }
+                    .into_iter()
+                    .map(|p| p.trim_matches([' ', '\t']))
+                    .filter(|p| !p.is_empty())
+                    .collect();
                     let strip = |part: &str| -> Option<String> {
                         let rest = match prefix {
                             None => Some(part),

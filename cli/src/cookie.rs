@@ -35,13 +35,22 @@ fn parse_now(opts: &Opts, wall: i64) -> Result<i64, Fail> {
     })
 }
 
-/// Splits `https://host/path?q` into the request target (`/path?q`).
-fn target_of(url: &str) -> Result<&str, Fail> {
+/// Splits `https://host/path?q#f` into its origin (`https://host`) and the request target a
+/// client sends (`/path?q`: no fragment; `/` when the path is empty, `/?q` for `https://host?q`).
+fn split_url(url: &str) -> Result<(&str, String), Fail> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
         .ok_or_else(|| Fail("--url takes an absolute http(s) URL".into()))?;
-    Ok(rest.find('/').map_or("/", |i| &rest[i..]))
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let origin = &url[..url.len() - rest.len() + end];
+    let target = rest[end..].split('#').next().unwrap_or("");
+    let target = if target.starts_with('/') {
+        target.to_string()
+    } else {
+        format!("/{target}")
+    };
+    Ok((origin, target))
 }
 
 fn verify(
@@ -50,20 +59,33 @@ fn verify(
     wall: i64,
 ) -> Result<u8, Fail> {
     let opts = Opts::parse(args, &["json"])?;
-    opts.only(&[
-        "policy",
-        "provider",
-        "url",
-        "cookie",
-        "header",
-        "client-ip",
-        "now",
-        "json",
-    ])?;
+    opts.only_repeating(
+        &[
+            "policy",
+            "provider",
+            "url",
+            "cookie",
+            "header",
+            "client-ip",
+            "now",
+            "json",
+        ],
+        &["cookie", "header"],
+    )?;
     let policy = load(opts.need("policy")?)?;
     let now = parse_now(&opts, wall)?;
     let url = opts.need("url")?;
-    let target = target_of(url)?;
+    let (origin, target) = split_url(url)?;
+    // The hosts judge a request against public_origin, never its Host header: a URL for
+    // another origin would be judged as if it were for this one.
+    if let Some(public) = &policy.public_origin {
+        if !origin.eq_ignore_ascii_case(public) {
+            return Err(Fail(format!(
+                "--url is for {origin}, but the policy's public_origin is {public} (the origin \
+                 every request is judged against)"
+            )));
+        }
+    }
     let index = if let Some(name) = opts.get("provider") {
         policy
             .provider_index(name)
@@ -102,7 +124,7 @@ fn verify(
     }
     let req = Request {
         method: "GET",
-        path: target,
+        path: &target,
         headers: &header_refs,
         client_addr: opts.get("client-ip"),
         peer_certificate: None,
@@ -339,9 +361,18 @@ fn expires(opts: &Opts) -> Result<i64, Fail> {
 
 /// Decodes a Google key file's content (16 bytes, base64url with padding).
 pub fn google_key(b64: &str) -> Result<Vec<u8>, Fail> {
-    base64::engine::general_purpose::URL_SAFE
+    let key = base64::engine::general_purpose::URL_SAFE
         .decode(b64.trim())
-        .map_err(|_| Fail("the Google key is not base64url".into()))
+        .map_err(|_| Fail("the Google key is not base64url".into()))?;
+    // Cloud CDN keys are 16 bytes, and a policy refuses any other length: signing with one
+    // would only make credentials nothing verifies.
+    if key.len() != 16 {
+        return Err(Fail(format!(
+            "the Google key is {} bytes; Cloud CDN keys are 16",
+            key.len()
+        )));
+    }
+    Ok(key)
 }
 
 fn google_mac(key: &[u8], message: &str) -> String {

@@ -96,15 +96,26 @@ impl Opts {
             .ok_or_else(|| Fail(format!("--{name} is required\n{USAGE}")))
     }
 
-    /// Rejects flags outside `known`.
+    /// Rejects flags outside `known`, and any flag given twice.
     pub fn only(&self, known: &[&str]) -> Result<(), Fail> {
-        match self
+        self.only_repeating(known, &[])
+    }
+
+    /// Rejects flags outside `known`, and any flag given twice unless it is in `repeatable`
+    /// (a second `--url` or `--client-ip` is a mistake to report, not a value to pick).
+    pub fn only_repeating(&self, known: &[&str], repeatable: &[&str]) -> Result<(), Fail> {
+        if let Some((n, _)) = self
             .flags
             .iter()
             .find(|(n, _)| !known.contains(&n.as_str()))
         {
-            Some((n, _)) => Err(Fail(format!("unknown option --{n}\n{USAGE}"))),
-            None => Ok(()),
+            return Err(Fail(format!("unknown option --{n}\n{USAGE}")));
         }
+        for (i, (n, _)) in self.flags.iter().enumerate() {
+            if !repeatable.contains(&n.as_str()) && self.flags[..i].iter().any(|(m, _)| m == n) {
+                return Err(Fail(format!("--{n} is given more than once")));
+            }
+        }
+        Ok(())
     }
 }

@@ -1065,3 +1065,53 @@ fn malformed_client_ip_is_a_usage_error() {
         }
     }
 }
+
+#[test]
+fn mistakes_on_the_command_line_are_usage_errors() {
+    let cdn = Cdn::new("mistakes");
+    let sign = session_args("session", r#"{"sub":"u1"}"#);
+    let (url, cookies) = Carrier::SetCookie.present(&cdn.sign(&sign), PATH);
+    expect(
+        &cdn.verify("session", &url, &cookies, NOW, ""),
+        None,
+        "as given",
+    );
+    // The origin comes from the policy (public_origin), never from --url: a URL for another
+    // origin would otherwise be judged as if it were for this one.
+    let elsewhere = url.replace(ORIGIN, "https://evil.example");
+    let bad: [(&str, String); 4] = [
+        ("another origin", elsewhere),
+        ("--url twice", format!("{url} --url {url}")),
+        ("--now twice", format!("{url} --now {NOW}")),
+        ("--provider twice", format!("{url} --provider session")),
+    ];
+    for (what, url) in bad {
+        let o = cdn.verify("session", &url, &cookies, NOW, "");
+        assert_eq!(o.status.code(), Some(2), "{what}: {}", stdout(&o));
+        assert!(stdout(&o).is_empty(), "{what}: {}", stdout(&o));
+        assert!(!stderr(&o).is_empty(), "{what}");
+    }
+    // Repeating the repeatable flags is fine (two cookie headers, two headers).
+    let o = cdn.verify(
+        "session",
+        &url,
+        &cookies,
+        NOW,
+        "--header accept:*/* --header x-a:b --cookie other=1",
+    );
+    expect(&o, None, "repeated --header and --cookie");
+    // A query without a path is the root's query.
+    let o = cdn.verify("session", &format!("{ORIGIN}?x=1"), &cookies, NOW, "");
+    expect(&o, None, "no path");
+    // A Google key of the wrong length signs nothing a policy could verify.
+    let mut c = cdn.command(&format!(
+        "cookie sign google-url --key-name k1 --key-env {GOOGLE_ENV} --url {ORIGIN}{PATH} --expires {EXP}"
+    ));
+    let o = cdn.output(c.env(GOOGLE_ENV, "AAAAAAAAAAAAAAAAAAAAAAAA"));
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("the Google key is 18 bytes; Cloud CDN keys are 16"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -3,12 +3,16 @@ not edgeward's, with keys drawn at run time (os.urandom) and never written to th
 
 - Akamai EdgeAuth (Auth Token 2.0): Akamai's reference signer, the `akamai-edgeauth` package
   from PyPI (pinned in scripts/setup.sh), through its public API (`EdgeAuth(...)
-  .generate_acl_token`).
-- Google Cloud CDN signed URLs: the algorithm as Google's "Using signed URLs" page gives it
+  .generate_acl_token` for ACL tokens, `.generate_url_token` for URL tokens, which sign the
+  path as `url=` without carrying it).
+- Google Cloud CDN signed URLs and signed cookies: the algorithm as Google's pages give it
   (https://cloud.google.com/cdn/docs/using-signed-urls, "Programmatically creating signed
-  URLs"; there is no Google signing package): append `Expires` and `KeyName`, HMAC-SHA1 the
-  whole URL with the key's bytes, append `Signature` as base64url with padding. URL-prefix
-  signatures sign `URLPrefix=<b64url(prefix)>&Expires=..&KeyName=..` only.
+  URLs", and https://cloud.google.com/cdn/docs/using-signed-cookies, "Creating a policy";
+  there is no Google signing package): append `Expires` and `KeyName`, HMAC-SHA1 the whole URL
+  with the key's bytes, append `Signature` as base64url with padding. URL-prefix signatures
+  sign `URLPrefix=<b64url(prefix)>&Expires=..&KeyName=..` only; the `Cloud-CDN-Cookie` value is
+  `URLPrefix=..:Expires=..:KeyName=..:Signature=..`, the signature over all before
+  `:Signature=` (as tests/vectors/cdn/gen_cdn.py makes them).
 - AWS CloudFront signed URLs and signed cookies: AWS's own signer, botocore's `CloudFrontSigner`
   (PyPI, pinned in scripts/setup.sh), through its public API (`generate_presigned_url`,
   `build_policy`), with the signing callback it asks for written with `cryptography`: RSA
@@ -63,13 +67,20 @@ class Secrets:
         }
 
     # -- Akamai -------------------------------------------------------------------------
-    def akamai(self, acl, ip=None, data=None, start=None, end=None, key=None):
+    def akamai(self, acl, **kw):
         """An ACL token (the value of a `__token__` cookie) from Akamai's signer."""
+        return self._edgeauth(**kw).generate_acl_token(acl)
+
+    def akamai_url(self, path, **kw):
+        """A URL token for `path` (a `__token__` query parameter's value): the path is signed
+        (`url=`), not carried, so the verifier supplies the path the request is for."""
+        return self._edgeauth(**kw).generate_url_token(path)
+
+    def _edgeauth(self, ip=None, data=None, start=None, end=None, key=None):
         t = now()
-        signer = EdgeAuth(key=key or self.akamai_hex, algorithm="sha256", ip=ip, payload=data,
-                          start_time=start if start is not None else t - 5,
-                          end_time=end if end is not None else t + 3600)
-        return signer.generate_acl_token(acl)
+        return EdgeAuth(key=key or self.akamai_hex, algorithm="sha256", ip=ip, payload=data,
+                        start_time=start if start is not None else t - 5,
+                        end_time=end if end is not None else t + 3600)
 
     # -- Google -------------------------------------------------------------------------
     def google_url(self, url, key_name="edge-key", expires=None, key_b64=None):
@@ -86,6 +97,13 @@ class Secrets:
         query = parse_qs(urlsplit(url).query, keep_blank_values=True)
         policy = f"URLPrefix={encoded}&Expires={expires}&KeyName={key_name}"
         return f"{url}{'&' if query else '?'}{policy}&Signature={_google_sig(self.google_b64, policy)}"
+
+    def google_cookie(self, prefix, key_name="edge-key", expires=None, key_b64=None):
+        """Using signed cookies, "Creating a policy": the `Cloud-CDN-Cookie` value."""
+        expires = expires if expires is not None else now() + 3600
+        encoded = base64.urlsafe_b64encode(prefix.encode()).decode()
+        policy = f"URLPrefix={encoded}:Expires={expires}:KeyName={key_name}"
+        return f"{policy}:Signature={_google_sig(key_b64 or self.google_b64, policy)}"
 
     # -- CloudFront ---------------------------------------------------------------------
     def cloudfront_keys(self):

@@ -6,6 +6,8 @@ cookies), with keys drawn for this run and handed to Envoy the way an operator w
 environment variables that the policy names (`secret_from_env`, `secrets_from_env`) and
 `vm_config.environment_variables.host_env_keys` passes into the VM; CloudFront's public keys
 are inline in the policy (`public_key_pem`), as CloudFront's own key groups hold them.
+Akamai tokens are read from the `__token__` cookie, a request header (`from_headers`) and, as URL
+tokens, the `__token__` query parameter; Google's from the URL and the `Cloud-CDN-Cookie` cookie.
 
 The client address. envoy/envoy.yaml sets `use_remote_address: true`, so the filter's
 `source.address` is the TCP peer (here always 127.0.0.1), never an address Envoy took from
@@ -23,6 +25,7 @@ for. (wasm/tests/node and the core's tests/credentials.rs show `path_invalid` on
 
 Each module-scoped Envoy is stopped by its fixture, by PID (harness.Envoy.stop).
 """
+import base64
 import http.client
 import json
 import os
@@ -39,6 +42,7 @@ ORIGIN = "https://cdn.example.com"
 SESSION_ISS = "https://edge.test/session"
 CLIENT = "127.0.0.1"  # every test request's TCP peer
 ELSEWHERE = "198.51.100.7"  # another client (TEST-NET-2)
+AKAMAI_HEADER = "x-akamai-token"  # the akheader provider's source (consumed: never forwarded)
 SECRETS = Secrets()
 
 
@@ -54,10 +58,24 @@ def policy(trusted_proxies=("10.0.0.0/8",)):
                        "signed": {"scheme": "akamai_edgeauth", "keys": [{"secret_from_env": "EDGEWARD_AKAMAI_KEY"}]},
                        "claim_to_headers": [{"header_name": "x-token-data", "claim": "data"},
                                             {"header_name": "x-token-ip", "claim": "ip"}]},
+            # The same Akamai key, the token in a request header instead (from_headers replaces
+            # the default __token__ cookie), and as URL tokens in the default __token__ parameter.
+            "akheader": {"kind": "signed_cookie",
+                         "signed": {"scheme": "akamai_edgeauth", "keys": [{"secret_from_env": "EDGEWARD_AKAMAI_KEY"}]},
+                         "from_headers": [{"name": AKAMAI_HEADER}],
+                         "claim_to_headers": [{"header_name": "x-token-data", "claim": "data"}]},
+            "akurl": {"kind": "signed_url",
+                      "signed": {"scheme": "akamai_edgeauth", "keys": [{"secret_from_env": "EDGEWARD_AKAMAI_KEY"}]},
+                      "claim_to_headers": [{"header_name": "x-token-data", "claim": "data"}]},
             "gurl": {"kind": "signed_url",
                      "signed": {"scheme": "google_cloud_cdn",
                                 "keys": [{"name": "edge-key", "secret_from_env": "EDGEWARD_GOOGLE_KEY"}]},
                      "claim_to_headers": [{"header_name": "x-key-name", "claim": "kid"}]},
+            "gcookie": {"kind": "signed_cookie",
+                        "signed": {"scheme": "google_cloud_cdn",
+                                   "keys": [{"name": "edge-key", "secret_from_env": "EDGEWARD_GOOGLE_KEY"}]},
+                        "claim_to_headers": [{"header_name": "x-gc-key", "claim": "kid"},
+                                             {"header_name": "x-gc-prefix", "claim": "url_prefix"}]},
             "cfurl": {"kind": "signed_url", "signed": {"scheme": "cloudfront", "keys": SECRETS.cloudfront_keys()},
                       "claim_to_headers": [{"header_name": "x-cf-key", "claim": "kid"}]},
             "cfcookie": {"kind": "signed_cookie", "signed": {"scheme": "cloudfront", "keys": SECRETS.cloudfront_keys()},
@@ -70,7 +88,10 @@ def policy(trusted_proxies=("10.0.0.0/8",)):
         },
         "rules": [
             {"match": {"prefix": "/ak/"}, "requires": {"provider_name": "akamai"}},
+            {"match": {"prefix": "/akh/"}, "requires": {"provider_name": "akheader"}},
+            {"match": {"prefix": "/aku/"}, "requires": {"provider_name": "akurl"}},
             {"match": {"prefix": "/g/"}, "requires": {"provider_name": "gurl"}},
+            {"match": {"prefix": "/gc/"}, "requires": {"provider_name": "gcookie"}},
             {"match": {"prefix": "/cf/u/"}, "requires": {"provider_name": "cfurl"}},
             {"match": {"prefix": "/cf/"}, "requires": {"provider_name": "cfcookie"}},
             {"match": {"prefix": "/app/"}, "requires": {"requires_any": [
@@ -82,7 +103,7 @@ def policy(trusted_proxies=("10.0.0.0/8",)):
 
 # Headers the policy sets or consumes: checked on every allow (None: must not reach the upstream).
 OUTPUTS = ("x-user", "x-token-data", "x-token-ip", "x-key-name", "x-session-user", "x-cf-key", "x-cf-resource",
-           "x-cf-ip")
+           "x-cf-ip", "x-gc-key", "x-gc-prefix", AKAMAI_HEADER)
 
 
 @dataclass
@@ -108,6 +129,25 @@ def xff(addr):
     return [("x-forwarded-for", addr)]
 
 
+def gcookie(*values):
+    """Cloud-CDN-Cookie values, all in one Cookie header."""
+    return [("cookie", "; ".join(f"Cloud-CDN-Cookie={v}" for v in values))]
+
+
+def resigned(value, sep):
+    """`value` with its base64url signature (after `sep`) changed in its first character, so it
+    stays canonical base64 (the last character's unused bits are untouched) but no longer verifies."""
+    head, sig = value.rsplit(sep, 1)
+    return f"{head}{sep}{'B' if sig[0] == 'A' else 'A'}{sig[1:]}"
+
+
+def widened(value, sep, prefix):
+    """A Google credential (cookie value, or URL whose signing parameters start at URLPrefix=)
+    with its URLPrefix replaced by `prefix`, the signature left as it was."""
+    head, rest = value.split("URLPrefix=", 1)
+    return f"{head}URLPrefix={base64.urlsafe_b64encode(prefix.encode()).decode()}{sep}{rest.split(sep, 1)[1]}"
+
+
 def cf_cookies(pairs):
     """CloudFront's cookies in one Cookie header."""
     return [("cookie", "; ".join(f"{n}={v}" for n, v in pairs))]
@@ -121,6 +161,9 @@ def _rows():
     s, t = SECRETS, now()
     ak = s.akamai("/ak/*", data="tier-gold")
     videos = s.akamai("/ak/videos/*")
+    ak_url = s.akamai_url("/aku/v/a.ts", data="tier-url")
+    gprefix = f"{ORIGIN}/gc/videos/"
+    gc = s.google_cookie(gprefix)
     signed = s.google_url(f"{ORIGIN}/g/v/a.mp4?quality=hd")
     prefixed = s.google_url_prefix(f"{ORIGIN}/g/videos/seg-1.ts", f"{ORIGIN}/g/videos/")
     outside = s.google_url_prefix(f"{ORIGIN}/g/private/seg-1.ts", f"{ORIGIN}/g/videos/")
@@ -144,6 +187,13 @@ def _rows():
             token(ak) + [("x-token-data", "forged")], 200, up={"x-token-data": "tier-gold"}),
         Row("akamai: among other cookies", "/ak/a.ts", [("cookie", f"theme=dark; __token__={ak}; lang=en")], 200,
             up={"x-token-data": "tier-gold"}),
+        # docs/policy.md section 16: a cookie value wrapped in double quotes loses them.
+        Row("akamai: quoted cookie value", "/ak/a.ts", [("cookie", f'theme=dark; __token__="{ak}"')], 200,
+            up={"x-token-data": "tier-gold"}),
+        # Cookies are split on ';' only: a comma in a signed data= field is part of the value
+        # (Akamai's signer leaves commas unescaped unless escape_early).
+        Row("akamai: a comma in data= inside the cookie", "/ak/a.ts", token(s.akamai("/ak/*", data="gold,hd")), 200,
+            up={"x-token-data": "gold,hd"}),
         Row("akamai: missing", "/ak/a.ts", [], 403, "cookie_missing"),
         Row("akamai: tampered data", "/ak/a.ts", token(ak.replace("data=tier-gold", "data=tier-platinum")), 403,
             "signature_invalid"),
@@ -177,6 +227,55 @@ def _rows():
             token(s.akamai("/ak/*", ip=ELSEWHERE)) + [("cf-connecting-ip", ELSEWHERE)], 403, "cookie_ip_mismatch"),
         Row("akamai: bound to this client, X-Forwarded-For naming another is ignored", "/ak/a.ts",
             token(s.akamai("/ak/*", ip=CLIENT)) + xff(ELSEWHERE), 200, up={"x-token-ip": CLIENT}),
+        # ---- Akamai EdgeAuth token in a request header (from_headers) --------------------------
+        Row("akamai header: valid, the header consumed", "/akh/a.ts", [(AKAMAI_HEADER, s.akamai("/akh/*", data="hdr"))],
+            200, up={"x-token-data": "hdr"}),
+        Row("akamai header: outside the ACL", "/akh/music/x.mp3", [(AKAMAI_HEADER, s.akamai("/akh/videos/*"))], 403,
+            "cookie_scope_mismatch"),
+        Row("akamai header: the default __token__ cookie is not read", "/akh/a.ts", token(s.akamai("/akh/*")), 403,
+            "cookie_missing"),
+        # docs/policy.md section 16: an Akamai header is one token, commas and all (a JWT header
+        # is split on commas); two header fields are two credentials.
+        Row("akamai header: a comma in data= is part of the token", "/akh/a.ts",
+            [(AKAMAI_HEADER, s.akamai("/akh/*", data="gold,hd"))], 200, up={"x-token-data": "gold,hd"}),
+        Row("akamai header: two header fields are ambiguous", "/akh/a.ts",
+            [(AKAMAI_HEADER, s.akamai("/akh/*")), (AKAMAI_HEADER, s.akamai("/akh/*", data="x"))], 400,
+            "token_ambiguous"),
+        # (the joined value repeats fields, so it is not even a well-formed token)
+        Row("akamai header: two tokens joined by a comma are refused", "/akh/a.ts",
+            [(AKAMAI_HEADER, s.akamai("/akh/*") + ", " + s.akamai("/akh/*", data="x"))], 403,
+            "cookie_malformed"),
+        # ---- Akamai EdgeAuth URL token (?__token__=; the path is signed, not carried) -----------
+        Row("akamai url: valid", f"/aku/v/a.ts?__token__={ak_url}", [], 200, up={"x-token-data": "tier-url"}),
+        Row("akamai url: presented for another path", f"/aku/v/b.ts?__token__={ak_url}", [], 403,
+            "signature_invalid"),
+        Row("akamai url: missing", "/aku/v/a.ts", [], 403, "cookie_missing"),
+        # ---- Google Cloud CDN signed cookie (Cloud-CDN-Cookie: URLPrefix:Expires:KeyName:Signature) --
+        Row("google cookie: valid, spoofed output header replaced", "/gc/videos/a.ts",
+            gcookie(gc) + [("x-gc-prefix", f"{ORIGIN}/")], 200, up={"x-gc-key": "edge-key", "x-gc-prefix": gprefix}),
+        Row("google cookie: among other cookies", "/gc/videos/hd/b.ts",
+            [("cookie", f"theme=dark; Cloud-CDN-Cookie={gc}; lang=en")], 200,
+            up={"x-gc-key": "edge-key", "x-gc-prefix": gprefix}),
+        Row("google cookie: tampered signature", "/gc/videos/a.ts", gcookie(resigned(gc, ":Signature=")), 403,
+            "signature_invalid"),
+        Row("google cookie: tampered prefix", "/gc/videos/a.ts", gcookie(widened(gc, ":", f"{ORIGIN}/gc/")),
+            403, "signature_invalid"),
+        Row("google cookie: wrong key under the same KeyName", "/gc/videos/a.ts",
+            gcookie(s.google_cookie(gprefix, key_b64=base64.urlsafe_b64encode(os.urandom(16)).decode())), 403,
+            "signature_invalid"),
+        Row("google cookie: unknown key name", "/gc/videos/a.ts", gcookie(s.google_cookie(gprefix, key_name="other")),
+            403, "key_not_found"),
+        Row("google cookie: expired", "/gc/videos/a.ts", gcookie(s.google_cookie(gprefix, expires=t - 1)), 403,
+            "cookie_expired"),
+        Row("google cookie: outside the prefix", "/gc/private/a.ts", gcookie(gc), 403, "cookie_scope_mismatch"),
+        Row("google cookie: dot-dot out of the prefix is resolved first, then outside it",
+            "/gc/videos/../private/a.ts", gcookie(gc), 403, "cookie_scope_mismatch"),
+        Row("google cookie: cookie tossing, twice in one Cookie header", "/gc/videos/a.ts",
+            gcookie(gc, s.google_cookie(f"{ORIGIN}/gc/")), 400, "token_ambiguous"),
+        Row("google cookie: cookie tossing, a second Cookie header", "/gc/videos/a.ts",
+            gcookie(gc) + gcookie(s.google_cookie(f"{ORIGIN}/gc/")), 400, "token_ambiguous"),
+        Row("google cookie: malformed", "/gc/videos/a.ts", gcookie(gc + ":x"), 403, "cookie_malformed"),
+        Row("google cookie: missing", "/gc/videos/a.ts", [], 403, "cookie_missing"),
         # ---- Google Cloud CDN signed URLs (checked against public_origin + the raw target) -----
         Row("google: valid (Host is 127.0.0.1, the URL is judged against public_origin)", target_of(signed, ORIGIN),
             [], 200, up={"x-key-name": "edge-key"}),
@@ -192,6 +291,10 @@ def _rows():
                                                            "http://127.0.0.1"), [], 403, "signature_invalid"),
         Row("google: URL prefix", target_of(prefixed, ORIGIN), [], 200, up={"x-key-name": "edge-key"}),
         Row("google: URL prefix, URL outside it", target_of(outside, ORIGIN), [], 403, "cookie_scope_mismatch"),
+        Row("google: URL prefix, tampered prefix", target_of(widened(prefixed, "&", f"{ORIGIN}/g/"),
+                                                                     ORIGIN), [], 403, "signature_invalid"),
+        Row("google: URL prefix, tampered signature", target_of(resigned(prefixed, "&Signature="), ORIGIN), [], 403,
+            "signature_invalid"),
         Row("google: missing", "/g/v/a.mp4", [], 403, "cookie_missing"),
         Row("google: malformed", "/g/v/a.mp4?Expires=1", [], 403, "cookie_malformed"),
         Row("google: dot-dot resolved first, so the signed resource is what is served",

@@ -252,10 +252,11 @@ export class Edgeward {
     const flat = [];
     for (const [name, value] of request.headers) {
       if (name === 'cookie') {
-        // Fetch joins repeated Cookie fields with ", ", and a cookie never holds a comma (RFC
-        // 6265 cookie-octet): hand the core each field, as a proxy does, so a token in a second
-        // Cookie field is judged, not hidden inside another cookie's value and forwarded.
-        for (const field of value.split(',')) if (field.trim()) flat.push(name, field.trim());
+        // Fetch joins repeated Cookie fields with ", " (comma and space, which RFC 6265's
+        // cookie-octet excludes): hand the core each field, as a proxy does, so a token in a
+        // second Cookie field is judged, not hidden inside another cookie's value and
+        // forwarded. A bare comma stays: Akamai's signer leaves them in `data=` and `id=`.
+        for (const field of value.split(', ')) if (field.trim()) flat.push(name, field.trim());
       } else {
         flat.push(name, value);
       }

@@ -8,7 +8,8 @@ import * as jose from 'jose';
 import { Edgeward, EdgewardError } from 'edgeward';
 import {
   ORIGIN, SESSION_COOKIE, SESSION_ISS, SESSION_TYP, akamaiToken, bearer, cloudfrontCookies, cloudfrontPolicy,
-  cloudfrontUrl, cookiePolicy, cookieSecrets, googleSignedUrl, jwks, makeKeys, now, req, sessionCookie, token,
+  cloudfrontUrl, cookiePolicy, cookieSecrets, googleKey, googleResigned, googleSignedCookie, googleSignedUrl,
+  googleSignedUrlPrefix, googleWidened, jwks, makeKeys, now, req, sessionCookie, token,
 } from './helpers.mjs';
 
 const KEYS = await makeKeys(['ES256']);
@@ -20,13 +21,13 @@ const ELSEWHERE = '198.51.100.7';
 const cookie = (name, value) => ({ cookie: `${name}=${value}` });
 
 /** A denial as the cookie providers answer it: status, reason body, no-store, no challenge. */
-async function denied(d, status, reason) {
-  assert.deepEqual([d.allow, d.status, d.reason], [false, status, reason], JSON.stringify(d));
+async function denied(d, status, reason, name = '') {
+  assert.deepEqual([d.allow, d.status, d.reason], [false, status, reason], `${name} ${JSON.stringify(d)}`);
   const res = d.toResponse();
-  assert.equal(res.status, status);
-  assert.equal(await res.text(), reason);
-  assert.equal(res.headers.get('cache-control'), 'no-store');
-  assert.equal(res.headers.get('www-authenticate'), null, 'no Bearer challenge for signed or session cookies');
+  assert.equal(res.status, status, name);
+  assert.equal(await res.text(), reason, name);
+  assert.equal(res.headers.get('cache-control'), 'no-store', name);
+  assert.equal(res.headers.get('www-authenticate'), null, `${name}: no Bearer challenge for signed or session cookies`);
 }
 
 function upstream(d, incoming) {
@@ -116,6 +117,60 @@ test('Google signed URL: judged against public_origin and the target, never the 
   await denied(await ew.check(req(googleSignedUrl(S, `${ORIGIN}/g/v/a.mp4`, { keyName: 'nope' }).slice(ORIGIN.length))),
     403, 'key_not_found');
   await denied(await ew.check(req('/g/v/a.mp4')), 403, 'cookie_missing');
+});
+
+test('Google signed cookie (Cloud-CDN-Cookie): valid, quoted; tampered, wrong key, expired, outside the prefix, tossed', async () => {
+  const prefix = `${ORIGIN}/gc/videos/`;
+  const good = googleSignedCookie(S, prefix);
+  const incoming = req('/gc/videos/a.ts', { cookie: `theme=dark; Cloud-CDN-Cookie=${good}`, 'x-gc-prefix': `${ORIGIN}/` });
+  const d = await ew.check(incoming, { clientAddress: CLIENT });
+  assert.deepEqual([d.allow, d.provider], [true, 'gcookie'], JSON.stringify(d));
+  assert.deepEqual([d.claims.scheme, d.claims.kid, d.claims.url_prefix], ['google_cloud_cdn', 'edge-key', prefix]);
+  const h = upstream(d, incoming);
+  assert.deepEqual([h.get('x-gc-key'), h.get('x-gc-prefix')], ['edge-key', prefix], 'the spoofed output is replaced');
+  const gc = (v) => `Cloud-CDN-Cookie=${v}`;
+  const run = (path, ...fields) => {
+    const hs = new Headers();
+    for (const f of fields) hs.append('cookie', f); // each its own Cookie field
+    return ew.check(new Request(`http://edge.test${path}`, { headers: hs }), { clientAddress: CLIENT });
+  };
+  const quoted = await run('/gc/videos/hd/b.ts', gc(`"${good}"`));
+  assert.deepEqual([quoted.allow, quoted.claims.url_prefix], [true, prefix], JSON.stringify(quoted));
+  const other = googleSignedCookie(S, `${ORIGIN}/gc/`);
+  const rows = [
+    ['tampered signature', '/gc/videos/a.ts', [gc(googleResigned(good))], 403, 'signature_invalid'],
+    ['prefix widened, signature kept', '/gc/videos/a.ts', [gc(googleWidened(good, `${ORIGIN}/gc/`))], 403,
+      'signature_invalid'],
+    ['wrong key under the same KeyName', '/gc/videos/a.ts', [gc(googleSignedCookie(S, prefix, { key: googleKey() }))], 403,
+      'signature_invalid'],
+    ['unknown key name', '/gc/videos/a.ts', [gc(googleSignedCookie(S, prefix, { keyName: 'other' }))], 403, 'key_not_found'],
+    ['expired', '/gc/videos/a.ts', [gc(googleSignedCookie(S, prefix, { expires: now() - 1 }))], 403, 'cookie_expired'],
+    ['outside the prefix', '/gc/private/a.ts', [gc(good)], 403, 'cookie_scope_mismatch'],
+    ['dot-dot out of the prefix (resolved by the URL parser)', '/gc/videos/../private/a.ts', [gc(good)], 403,
+      'cookie_scope_mismatch'],
+    ['malformed', '/gc/videos/a.ts', [gc(`${good}:x`)], 403, 'cookie_malformed'],
+    ['tossed, one Cookie field', '/gc/videos/a.ts', [`${gc(good)}; ${gc(other)}`], 400, 'token_ambiguous'],
+    ['tossed, a second Cookie field', '/gc/videos/a.ts', [gc(good), gc(other)], 400, 'token_ambiguous'],
+    ['missing', '/gc/videos/a.ts', ['theme=dark'], 403, 'cookie_missing'],
+  ];
+  for (const [name, path, fields, status, reason] of rows) await denied(await run(path, ...fields), status, reason, name);
+});
+
+test('Google URL-prefix signed URL: valid under the prefix; tampered, widened, expired, outside it', async () => {
+  const prefix = `${ORIGIN}/g/videos/`;
+  const at = (url) => url.slice(ORIGIN.length);
+  const target = at(googleSignedUrlPrefix(S, `${ORIGIN}/g/videos/seg-1.ts?quality=hd`, prefix));
+  const d = await ew.check(req(target));
+  assert.deepEqual([d.allow, d.provider, d.claims.kid, d.claims.url_prefix], [true, 'gurl', 'edge-key', prefix],
+    JSON.stringify(d));
+  assert.equal(upstream(d, req(target)).get('x-key-name'), 'edge-key');
+  const rows = [
+    ['tampered signature', googleResigned(target), 'signature_invalid'],
+    ['prefix widened, signature kept', googleWidened(target, `${ORIGIN}/g/`), 'signature_invalid'],
+    ['expired', at(googleSignedUrlPrefix(S, `${ORIGIN}/g/videos/seg-1.ts`, prefix, { expires: now() - 1 })), 'cookie_expired'],
+    ['outside the prefix', at(googleSignedUrlPrefix(S, `${ORIGIN}/g/private/seg-1.ts`, prefix)), 'cookie_scope_mismatch'],
+  ];
+  for (const [name, t, reason] of rows) await denied(await ew.check(req(t)), 403, reason, name);
 });
 
 test('CloudFront signed URL (AWS\'s signer): canned and custom, RSA and ECDSA; every way to fail', async () => {

@@ -99,9 +99,12 @@ export function json(res, status, body, delayMs = 0) {
 // ---- signed URLs, signed cookies, session cookies (signers that are not edgeward's) ----------
 //
 // Akamai: Akamai's Node signer `akamai-edgeauth` (npm). Google Cloud CDN: the algorithm on
-// Google's "Using signed URLs" page (https://cloud.google.com/cdn/docs/using-signed-urls:
-// HMAC-SHA1 over the URL with Expires and KeyName appended, base64url with padding; there is
-// no Google signing package). AWS CloudFront: AWS's npm signer `@aws-sdk/cloudfront-signer`
+// Google's "Using signed URLs" and "Using signed cookies" pages
+// (https://cloud.google.com/cdn/docs/using-signed-urls: HMAC-SHA1 over the URL with Expires and
+// KeyName appended, or over `URLPrefix=..&Expires=..&KeyName=..` for a URL prefix;
+// https://cloud.google.com/cdn/docs/using-signed-cookies, "Creating a policy": over
+// `URLPrefix=..:Expires=..:KeyName=..`; base64url with padding; there is no Google signing
+// package). AWS CloudFront: AWS's npm signer `@aws-sdk/cloudfront-signer`
 // (getSignedUrl, getSignedCookies; RSA 2048 and ECDSA P-256 key pairs from node:crypto, drawn per
 // run, only the public halves in the policy). Session cookies: jose, as edgeward mints them (HS256, typ
 // "edgeward-session+jwt", kid; iss, aud, sub, iat, exp, cip). Keys are drawn per run.
@@ -117,10 +120,13 @@ export const SESSION_TYP = 'edgeward-session+jwt';
 
 const padded = (b64url) => b64url + '='.repeat((4 - (b64url.length % 4)) % 4);
 
+/** A fresh Google Cloud CDN key as Google's key files hold it (16 bytes, base64url, padded). */
+export const googleKey = () => padded(randomBytes(16).toString('base64url'));
+
 /** One run's keys for the cookie providers, and the env strings the policy names. */
 export function cookieSecrets() {
   const akamaiHex = randomBytes(32).toString('hex');
-  const google = padded(randomBytes(16).toString('base64url')); // as Google's key files
+  const google = googleKey();
   const session = randomBytes(32);
   const cf = (id, type) => {
     const k = type === 'rsa'
@@ -143,7 +149,8 @@ export function cookieSecrets() {
   };
 }
 
-/** The cookie providers: an Akamai signed cookie (`__token__`), a Google signed URL, a session
+/** The cookie providers: an Akamai signed cookie (`__token__`), a Google signed URL (/g/) and
+ * signed cookie (`Cloud-CDN-Cookie`, /gc/), a session
  * cookie bound to the client (route /app/ takes it or an IdP token), and `idp` for the rest;
  * with `cloudfront` (cookieSecrets().cloudfront) also a CloudFront signed URL (/cf/u/) and
  * CloudFront signed cookies (/cf/). */
@@ -173,6 +180,9 @@ export function cookiePolicy(idpJwks, { trustedProxies = ['10.0.0.0/8'], cloudfr
       gurl: { kind: 'signed_url',
         signed: { scheme: 'google_cloud_cdn', keys: [{ name: 'edge-key', secret_from_env: 'EDGEWARD_GOOGLE_KEY' }] },
         claim_to_headers: [{ header_name: 'x-key-name', claim: 'kid' }] },
+      gcookie: { kind: 'signed_cookie',
+        signed: { scheme: 'google_cloud_cdn', keys: [{ name: 'edge-key', secret_from_env: 'EDGEWARD_GOOGLE_KEY' }] },
+        claim_to_headers: [{ header_name: 'x-gc-key', claim: 'kid' }, { header_name: 'x-gc-prefix', claim: 'url_prefix' }] },
       session: { kind: 'session_cookie', issuer: SESSION_ISS, audiences: ['app'],
         secrets_from_env: [{ env: 'EDGEWARD_SESSION_KEY', alg: 'HS256', kid: 's1' }],
         session: { lifetime_seconds: 600, bind_client_ip: true, claims: ['scope'], same_site: 'strict' },
@@ -182,6 +192,7 @@ export function cookiePolicy(idpJwks, { trustedProxies = ['10.0.0.0/8'], cloudfr
     rules: [
       { match: { prefix: '/ak/' }, requires: { provider_name: 'akamai' } },
       { match: { prefix: '/g/' }, requires: { provider_name: 'gurl' } },
+      { match: { prefix: '/gc/' }, requires: { provider_name: 'gcookie' } },
       ...cfRules,
       { match: { prefix: '/app/' }, requires: { requires_any: [{ provider_name: 'session' }, { provider_name: 'idp' }] } },
       { match: { prefix: '/' }, requires: { provider_name: 'idp' } },
@@ -196,11 +207,40 @@ export function akamaiToken(secrets, acl, { ip, data, start, end, key } = {}) {
     startTime: start ?? t - 5, endTime: end ?? t + 3600 }).generateACLToken(acl);
 }
 
+const googleSig = (keyB64, message) =>
+  padded(createHmac('sha1', Buffer.from(keyB64, 'base64url')).update(message).digest('base64url'));
+const googlePrefix = (prefix) => `URLPrefix=${padded(Buffer.from(prefix).toString('base64url'))}`;
+
 /** A Google Cloud CDN signed URL, per "Using signed URLs". */
 export function googleSignedUrl(secrets, url, { keyName = 'edge-key', expires } = {}) {
   const toSign = `${url}${url.includes('?') ? '&' : '?'}Expires=${expires ?? now() + 3600}&KeyName=${keyName}`;
-  const sig = createHmac('sha1', Buffer.from(secrets.google, 'base64url')).update(toSign).digest('base64url');
-  return `${toSign}&Signature=${padded(sig)}`;
+  return `${toSign}&Signature=${googleSig(secrets.google, toSign)}`;
+}
+
+/** A Google Cloud CDN URL-prefix signed URL for `url` ("Using signed URLs", URL prefix): only
+ * `URLPrefix=..&Expires=..&KeyName=..` is signed. */
+export function googleSignedUrlPrefix(secrets, url, prefix, { keyName = 'edge-key', expires } = {}) {
+  const policy = `${googlePrefix(prefix)}&Expires=${expires ?? now() + 3600}&KeyName=${keyName}`;
+  return `${url}${url.includes('?') ? '&' : '?'}${policy}&Signature=${googleSig(secrets.google, policy)}`;
+}
+
+/** A `Cloud-CDN-Cookie` value ("Using signed cookies", "Creating a policy"); `key` (base64url) to
+ * sign with another key under the same KeyName. */
+export function googleSignedCookie(secrets, prefix, { keyName = 'edge-key', expires, key } = {}) {
+  const policy = `${googlePrefix(prefix)}:Expires=${expires ?? now() + 3600}:KeyName=${keyName}`;
+  return `${policy}:Signature=${googleSig(key ?? secrets.google, policy)}`;
+}
+
+/** A Google credential (cookie value or URL) with its signature's first character changed: still
+ * canonical base64url (the last character's unused bits are untouched), no longer the MAC. */
+export function googleResigned(value) {
+  const i = value.lastIndexOf('Signature=') + 'Signature='.length;
+  return `${value.slice(0, i)}${value[i] === 'A' ? 'B' : 'A'}${value.slice(i + 1)}`;
+}
+
+/** A Google credential with its URLPrefix replaced by `prefix`, the signature kept. */
+export function googleWidened(value, prefix) {
+  return value.replace(/URLPrefix=[^&:]*/, googlePrefix(prefix));
 }
 
 /** A CloudFront signed URL from AWS's signer: canned (`Expires`) unless `policy`, `ipAddress` or

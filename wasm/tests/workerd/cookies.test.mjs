@@ -13,7 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ORIGIN, SESSION_COOKIE, akamaiToken, cloudfrontCookies, cloudfrontPolicy, cloudfrontUrl, cookiePolicy, cookieSecrets,
-  googleSignedUrl, jwks, makeKeys, now, sessionCookie,
+  googleKey, googleResigned, googleSignedCookie, googleSignedUrl, googleSignedUrlPrefix, googleWidened, jwks, makeKeys, now,
+  sessionCookie,
 } from '../node/helpers.mjs';
 import { echoOrigin, request, startWorkerd } from './launch.mjs';
 
@@ -29,10 +30,10 @@ const xff = (a) => [['x-forwarded-for', a]];
 const session = async (claims) => [['cookie', `${SESSION_COOKIE}=${await sessionCookie(S, claims)}`]];
 const got = (r, name) => JSON.parse(r.body).headers.filter(([k]) => k === name).map(([, v]) => v);
 
-async function denied(r, status, reason) {
-  assert.deepEqual([r.status, r.body], [status, reason]);
-  assert.equal(r.headers['www-authenticate'], undefined, 'no Bearer challenge for signed or session cookies');
-  assert.equal(r.headers['cache-control'], 'no-store');
+async function denied(r, status, reason, name = '') {
+  assert.deepEqual([r.status, r.body], [status, reason], name);
+  assert.equal(r.headers['www-authenticate'], undefined, `${name}: no Bearer challenge for signed or session cookies`);
+  assert.equal(r.headers['cache-control'], 'no-store', name);
 }
 
 let origin;
@@ -99,6 +100,40 @@ describe('behind Cloudflare (request.cf present, CF-Connecting-IP set by the edg
     assert.equal(JSON.parse(r.body).path, target);
     assert.deepEqual(got(r, 'x-key-name'), ['edge-key']);
     await denied(await request(wd.url, target.replace('quality=hd', 'quality=4k')), 403, 'signature_invalid');
+  });
+
+  test('Google signed cookie and URL-prefix signed URL: valid; tampered, wrong key, outside the prefix, tossed', async () => {
+    const prefix = `${ORIGIN}/gc/videos/`;
+    const good = googleSignedCookie(S, prefix);
+    const gc = (...values) => values.map((v) => ['cookie', `Cloud-CDN-Cookie=${v}`]); // one Cookie field each
+    const c = await request(wd.url, '/gc/videos/a.ts', [...gc(good), ['x-gc-prefix', `${ORIGIN}/`]]);
+    assert.equal(c.status, 200, c.body);
+    assert.deepEqual([got(c, 'x-gc-key'), got(c, 'x-gc-prefix')], [['edge-key'], [prefix]], 'the spoofed output is replaced');
+    const urlPrefix = `${ORIGIN}/g/videos/`;
+    const target = googleSignedUrlPrefix(S, `${ORIGIN}/g/videos/seg-1.ts`, urlPrefix).slice(ORIGIN.length);
+    const u = await request(wd.url, target);
+    assert.equal(u.status, 200, u.body);
+    assert.equal(JSON.parse(u.body).path, target);
+    assert.deepEqual(got(u, 'x-key-name'), ['edge-key']);
+    const other = googleSignedCookie(S, `${ORIGIN}/gc/`);
+    const rows = [
+      ['cookie: tampered signature', '/gc/videos/a.ts', gc(googleResigned(good)), 403, 'signature_invalid'],
+      ['cookie: prefix widened, signature kept', '/gc/videos/a.ts', gc(googleWidened(good, `${ORIGIN}/gc/`)), 403,
+        'signature_invalid'],
+      ['cookie: wrong key under the same KeyName', '/gc/videos/a.ts', gc(googleSignedCookie(S, prefix, { key: googleKey() })),
+        403, 'signature_invalid'],
+      ['cookie: expired', '/gc/videos/a.ts', gc(googleSignedCookie(S, prefix, { expires: now() - 1 })), 403, 'cookie_expired'],
+      ['cookie: outside the prefix', '/gc/private/a.ts', gc(good), 403, 'cookie_scope_mismatch'],
+      ['cookie: tossed, one Cookie field', '/gc/videos/a.ts', [['cookie', `Cloud-CDN-Cookie=${good}; Cloud-CDN-Cookie=${other}`]],
+        400, 'token_ambiguous'],
+      ['cookie: tossed, a second Cookie field', '/gc/videos/a.ts', gc(good, other), 400, 'token_ambiguous'],
+      ['cookie: missing', '/gc/videos/a.ts', [], 403, 'cookie_missing'],
+      ['URL prefix: tampered signature', googleResigned(target), [], 403, 'signature_invalid'],
+      ['URL prefix: widened, signature kept', googleWidened(target, `${ORIGIN}/g/`), [], 403, 'signature_invalid'],
+      ['URL prefix: outside it', googleSignedUrlPrefix(S, `${ORIGIN}/g/private/seg-1.ts`, urlPrefix).slice(ORIGIN.length), [],
+        403, 'cookie_scope_mismatch'],
+    ];
+    for (const [name, path, headers, status, reason] of rows) await denied(await request(wd.url, path, headers), status, reason, name);
   });
 
   test('CloudFront signed URL and signed cookies (AWS\'s signer): valid, tampered, expired, outside, IP-bound, tossed', async () => {
