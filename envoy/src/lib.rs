@@ -526,10 +526,30 @@ impl RootContext for Root {
         let replay = if policy.providers.iter().any(|p| p.dpop.is_some())
             || policy.rules.iter().any(|r| r.one_time_jti)
         {
-            let Some(store) = shared::ReplayStore::new(past, future) else {
+            // Capacity knobs for busy DPoP APIs (docs/envoy.md), from the environment Envoy
+            // passes to the VM (`host_env_keys`).
+            let knob = |name: &str, default: usize| match std::env::var(name) {
+                Err(_) => Some(default),
+                Ok(v) => v.trim().parse::<usize>().ok(),
+            };
+            let shards = knob("EDGEWARD_DPOP_REPLAY_SHARDS", shared::DPOP_SHARDS);
+            let entries = knob(
+                "EDGEWARD_DPOP_REPLAY_BUCKET_ENTRIES",
+                shared::DPOP_BUCKET_ENTRIES,
+            );
+            let store = shards
+                .zip(entries)
+                .and_then(|(s, e)| shared::ReplayStore::new(past, future, s, e));
+            let Some(store) = store else {
                 log(
                     LogLevel::Critical,
-                    "edgeward: invalid configuration: DPoP proof windows out of range",
+                    &format!(
+                        "edgeward: invalid configuration: DPoP replay store: proof windows out of \
+                         range, or EDGEWARD_DPOP_REPLAY_SHARDS not in 1..={} or \
+                         EDGEWARD_DPOP_REPLAY_BUCKET_ENTRIES not in 1..={}",
+                        shared::MAX_DPOP_SHARDS,
+                        edgeward::replay::MAX_BUCKET_CAPACITY
+                    ),
                 );
                 return false;
             };
@@ -537,8 +557,11 @@ impl RootContext for Root {
             log(
                 LogLevel::Info,
                 &format!(
-                    "edgeward: jti replay store in shared data, at most {} bytes",
-                    store.memory_bound()
+                    "edgeward: jti replay store in shared data, at most {} bytes ({} DPoP shards \
+                     of {} proofs per slot)",
+                    store.memory_bound(),
+                    store.dpop_shards(),
+                    store.dpop_bucket_entries()
                 ),
             );
             Some(store)

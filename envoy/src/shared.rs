@@ -115,7 +115,13 @@ pub struct ReplayStore {
 }
 
 /// `DPoP` shards: 16 x 4096 proofs per slot (about 1,000 new proofs a second per process).
-const DPOP_SHARDS: usize = 16;
+/// `EDGEWARD_DPOP_REPLAY_SHARDS` and `EDGEWARD_DPOP_REPLAY_BUCKET_ENTRIES` override both.
+pub const DPOP_SHARDS: usize = 16;
+/// Proofs per `DPoP` bucket (one shard's share of one slot).
+pub const DPOP_BUCKET_ENTRIES: usize = 4096;
+/// The most `DPoP` shards `EDGEWARD_DPOP_REPLAY_SHARDS` may ask for (a key picks its shard by
+/// its first byte).
+pub const MAX_DPOP_SHARDS: usize = 256;
 /// One-time token shards: 1 x 2048 tokens per 15-minute slot.
 const ONCE_SHARDS: usize = 1;
 
@@ -123,18 +129,27 @@ const ONCE_SHARDS: usize = 1;
 const CAS_RETRIES: usize = 8;
 
 impl ReplayStore {
-    /// Rings for `DPoP` proofs up to `dpop_past` seconds old (and `dpop_future` ahead) and for
+    /// Rings for `DPoP` proofs up to `dpop_past` seconds old (and `dpop_future` ahead), in
+    /// `shards` (1..=[`MAX_DPOP_SHARDS`]) rings of buckets of `entries` proofs, and for
     /// one-time tokens issued within the last day; `None` if the sizes are out of range.
-    pub fn new(dpop_past: i64, dpop_future: i64) -> Option<ReplayStore> {
+    pub fn new(
+        dpop_past: i64,
+        dpop_future: i64,
+        shards: usize,
+        entries: usize,
+    ) -> Option<ReplayStore> {
+        if !(1..=MAX_DPOP_SHARDS).contains(&shards) {
+            return None;
+        }
         let slot = dpop_future.max(60);
-        let dpop = (0..DPOP_SHARDS)
+        let dpop = (0..shards)
             .map(|i| {
                 edgeward::replay::BucketRing::for_window(
                     &format!("edgeward.replay.dpop.{i}."),
                     dpop_past,
                     dpop_future,
                     slot,
-                    4096,
+                    entries,
                 )
             })
             .collect::<Option<Vec<_>>>()?;
@@ -162,6 +177,18 @@ impl ReplayStore {
                 }
             }
         }
+    }
+
+    /// `DPoP` shards (rings).
+    pub fn dpop_shards(&self) -> usize {
+        self.dpop.len()
+    }
+
+    /// Proofs per `DPoP` bucket.
+    pub fn dpop_bucket_entries(&self) -> usize {
+        self.dpop
+            .first()
+            .map_or(0, edgeward::replay::BucketRing::capacity)
     }
 
     /// The most bytes both rings can hold.

@@ -67,21 +67,33 @@ def policy():
                 {"match": {"prefix": "/"}, "requires": {"provider_name": "req"}}]}
 
 
+class DpopEnvoy:
+    """Envoy with policy(), the nonce secret and `env` in the VM's environment (host_env_keys);
+    the variables leave this process's environment when it stops."""
+
+    def __init__(self, tmp_path, concurrency=1, **env):
+        self.env = {NONCE_ENV: b64u(os.urandom(32)), **env}
+        tpl = template_with(tmp_path, "                  vm_id: edgeward\n",
+                            "                  vm_id: edgeward\n"
+                            "                  environment_variables:\n"
+                            f"                    host_env_keys: [{', '.join(self.env)}]\n")
+        os.environ.update(self.env)
+        self.envoy = Envoy(policy(), template=tpl, concurrency=concurrency)
+
+    def stop(self):
+        self.envoy.stop()
+        for k in self.env:
+            os.environ.pop(k, None)
+
+
 @pytest.fixture
 def envoy(request, tmp_path):
-    concurrency = getattr(request, "param", 1)
-    tpl = template_with(tmp_path, "                  vm_id: edgeward\n",
-                        "                  vm_id: edgeward\n"
-                        "                  environment_variables:\n"
-                        f"                    host_env_keys: [{NONCE_ENV}]\n")
-    os.environ[NONCE_ENV] = b64u(os.urandom(32))
-    e = Envoy(policy(), template=tpl, concurrency=concurrency)
+    d = DpopEnvoy(tmp_path, getattr(request, "param", 1))
     try:
-        e.start()
-        yield e
+        d.envoy.start()
+        yield d.envoy
     finally:
-        e.stop()
-        del os.environ[NONCE_ENV]
+        d.stop()
 
 
 def dpop(token, proof):
@@ -237,3 +249,41 @@ def test_replays_are_refused_on_every_worker(envoy):
         for th in threads:
             th.join(timeout=15)
         assert sorted(out) == [200] + [401] * 7, out
+
+
+def test_a_full_replay_bucket_refuses_new_proofs_and_never_evicts(tmp_path):
+    """EDGEWARD_DPOP_REPLAY_SHARDS / _BUCKET_ENTRIES shrink the store to one ring of 2-proof
+    buckets: a third new proof of one slot is refused (the store never evicts, so the first two
+    stay refused as replays), while a proof of another slot has its own bucket."""
+    d = DpopEnvoy(tmp_path, EDGEWARD_DPOP_REPLAY_SHARDS="1", EDGEWARD_DPOP_REPLAY_BUCKET_ENTRIES="2")
+    try:
+        e = d.envoy.start()
+        logs = e.logs()
+        bound = re.search(r"jti replay store in shared data, at most (\d+) bytes "
+                          r"\(1 DPoP shards of 2 proofs per slot\)", logs)
+        assert bound, logs[-2000:]
+        h = Holder()
+        t = h.token()
+        now = int(time.time())
+        slot_start = now - now % 60 - 60  # the previous 60-second slot: all three land in it
+        proofs = [h.proof(t, iat=slot_start + i) for i in range(3)]
+        got = [e.request("/items", dpop(t, p))[::2] for p in proofs]
+        assert got == [(200, got[0][1]), (200, got[1][1]), (401, b"token_replayed")], got
+        assert e.request("/items", dpop(t, proofs[0]))[::2] == (401, b"token_replayed"), "still recorded"
+        assert e.request("/items", dpop(t, h.proof(t)))[0] == 200, "another slot, another bucket"
+    finally:
+        d.stop()
+
+
+@pytest.mark.parametrize("env", [{"EDGEWARD_DPOP_REPLAY_SHARDS": "0"},
+                                 {"EDGEWARD_DPOP_REPLAY_SHARDS": "257"},
+                                 {"EDGEWARD_DPOP_REPLAY_BUCKET_ENTRIES": "many"},
+                                 {"EDGEWARD_DPOP_REPLAY_BUCKET_ENTRIES": "65537"}])
+def test_replay_store_sizes_out_of_range_are_refused(tmp_path, env):
+    d = DpopEnvoy(tmp_path, **env)
+    try:
+        e = d.envoy.start(expect_ready=False)
+        assert e.wait_exit(timeout=30) != 0
+        assert "edgeward: invalid configuration: DPoP replay store" in e.logs()
+    finally:
+        d.stop()
