@@ -725,13 +725,19 @@ fn deny(
         // tokens are also accepted; `DPoP` errors go in the `DPoP` challenge only.
         Some((mode, cfg)) if d.status == 401 || d.status == 403 || d.status == 400 => {
             let dpop_error = match rej.reason {
+                // A replayed one-time token is the token's fault, not the proof's.
+                Reason::TokenReplayed if rej.detail == ONE_TIME_TOKEN_REPLAYED => None,
                 Reason::DpopProofInvalid | Reason::TokenReplayed => Some("invalid_dpop_proof"),
                 Reason::DpopNonceRequired => Some("use_dpop_nonce"),
                 _ => None,
             };
             let bearer_error = match d.challenge {
                 crate::reason::Challenge::Bearer(e) => e,
-                crate::reason::Challenge::None => None,
+                // A session cookie's denials carry no Bearer error; a proof by another key
+                // than the one the cookie is bound to is still an unusable proof.
+                crate::reason::Challenge::None => {
+                    (rej.reason == Reason::TokenBindingMismatch).then_some("invalid_dpop_proof")
+                }
             };
             if mode == crate::claims::BindMode::Optional {
                 let e = if dpop_error.is_some() {
@@ -818,14 +824,26 @@ fn one_time(acc: &Accepted, now: i64) -> Result<ReplayClaim, Rejection> {
     })
 }
 
-/// The denial for an allowed decision whose [`Decision::replay`] the host's replay store
-/// refused (seen before, or the store is full: both fail closed). Same rule and provider;
-/// `token_replayed`, with the provider's challenge. On a report-mode rule the replay is
-/// reported like any other denial: the request passes with nothing forwarded.
-pub fn replay_rejected(policy: &Policy, allowed: &Decision) -> Decision {
+/// The detail of a replayed one-time token's denial (a replayed proof's is `proof jti`).
+const ONE_TIME_TOKEN_REPLAYED: &str = "token jti";
+
+/// The denial for an allowed decision one of whose [`Decision::replay`] claims, of kind
+/// `refused`, the host's replay store refused (seen before, or the store is full: both fail
+/// closed). Same rule and provider; `token_replayed`, with the provider's challenge
+/// (`invalid_dpop_proof` for a proof, the token's error for a one-time token). On a
+/// report-mode rule the replay is reported like any other denial: the request passes with
+/// nothing forwarded.
+///
+/// Hosts record the claims in order and stop at the first refused: proofs come before
+/// one-time tokens, so a replayed proof never uses up a one-time token.
+pub fn replay_rejected(policy: &Policy, allowed: &Decision, refused: ReplayKind) -> Decision {
+    let detail = match refused {
+        ReplayKind::DpopProof => "proof jti",
+        ReplayKind::OneTimeToken => ONE_TIME_TOKEN_REPLAYED,
+    };
     let mut d = deny(
         policy,
-        &Rejection::new(Reason::TokenReplayed, "jti"),
+        &Rejection::new(Reason::TokenReplayed, detail),
         allowed.rule,
         allowed.provider.clone(),
     );

@@ -92,6 +92,7 @@ fn policy(nonce: bool) -> Policy {
             {"match": {"prefix": "/opt/"}, "requires": {"provider_name": "opt"}},
             {"match": {"prefix": "/plain/"}, "requires": {"provider_name": "plain"}},
             {"match": {"prefix": "/once/"}, "requires": {"provider_name": "plain"}, "one_time_jti": true},
+            {"match": {"prefix": "/pop-once/"}, "requires": {"provider_name": "req"}, "one_time_jti": true},
             {"match": {"prefix": "/shadow/"}, "requires": {"provider_name": "plain"}, "one_time_jti": true,
              "mode": "report"},
             {"match": {"prefix": "/"}, "requires": {"provider_name": "req"}}]});
@@ -149,7 +150,7 @@ fn dpop_bound_tokens_need_a_matching_proof() {
     );
 
     // The host's store refused the proof's jti: the same rule and provider deny.
-    let r = replay_rejected(&p, &d);
+    let r = replay_rejected(&p, &d, ReplayKind::DpopProof);
     assert_eq!(
         (r.allow, r.status, r.reason),
         (false, 401, Some(Reason::TokenReplayed))
@@ -406,6 +407,7 @@ fn one_time_tokens() {
             "/once/a",
             &[("authorization", &format!("Bearer {once}"))],
         ),
+        ReplayKind::OneTimeToken,
     );
     assert_eq!((r.status, r.reason), (401, Some(Reason::TokenReplayed)));
     assert_eq!(
@@ -423,7 +425,7 @@ fn one_time_tokens() {
     );
     assert!(shadow.allow && !shadow.reported, "{shadow:?}");
     assert_eq!(shadow.replay.len(), 1);
-    let r = replay_rejected(&p, &shadow);
+    let r = replay_rejected(&p, &shadow, ReplayKind::OneTimeToken);
     assert_eq!(
         (r.allow, r.status, r.reason, r.reported),
         (true, 200, Some(Reason::TokenReplayed), true)
@@ -567,6 +569,13 @@ fn session_cookies_bound_to_the_dpop_key() {
     let stolen = thief.proof_for("GET", "/app", &m.value, "s-2");
     let d = run(&p, "GET", "/app", &[("cookie", &cookie), ("dpop", &stolen)]);
     assert_eq!(d.reason, Some(Reason::TokenBindingMismatch));
+    let c = challenges(&d);
+    assert!(
+        c.len() == 1
+            && c[0].starts_with("DPoP ")
+            && c[0].ends_with(", error=\"invalid_dpop_proof\""),
+        "a proof by another key than the cookie's is an unusable proof: {c:?}"
+    );
     // Minting needs a DPoP-bound token.
     let unbound = edgeward::json::parse(
         good_claims().to_string().as_bytes(),
@@ -575,4 +584,35 @@ fn session_cookies_bound_to_the_dpop_key() {
     .unwrap();
     let r = edgeward::credential::mint(&p.providers[0], &unbound, NOW, None).unwrap_err();
     assert_eq!(r.reason, Reason::TokenNotBound);
+}
+
+#[test]
+fn a_refused_claim_names_its_own_fault() {
+    // A DPoP-bound one-time token: the proof's claim comes first (so a replayed proof is
+    // refused before the token is used up), and each refusal has its own challenge error.
+    let p = policy(false);
+    let h = holder(Alg::ES256);
+    let token = bound_token(Some(&h.jkt), json!({"jti": "once-pop-1", "iat": NOW - 10}));
+    let auth = format!("DPoP {token}");
+    let proof = h.proof_for("GET", "/pop-once/a", &token, "p-once-1");
+    let d = run(
+        &p,
+        "GET",
+        "/pop-once/a",
+        &[("authorization", &auth), ("dpop", &proof)],
+    );
+    assert!(d.allow, "{d:?}");
+    let kinds: Vec<ReplayKind> = d.replay.iter().map(|c| c.kind).collect();
+    assert_eq!(kinds, [ReplayKind::DpopProof, ReplayKind::OneTimeToken]);
+    let proof_replayed = replay_rejected(&p, &d, ReplayKind::DpopProof);
+    assert_eq!(
+        challenges(&proof_replayed),
+        ["DPoP realm=\"api\", algs=\"ES256 EdDSA\", error=\"invalid_dpop_proof\""]
+    );
+    let token_replayed = replay_rejected(&p, &d, ReplayKind::OneTimeToken);
+    assert_eq!(token_replayed.reason, Some(Reason::TokenReplayed));
+    assert_eq!(
+        challenges(&token_replayed),
+        ["DPoP realm=\"api\", algs=\"ES256 EdDSA\", error=\"invalid_token\""]
+    );
 }

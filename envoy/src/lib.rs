@@ -857,12 +857,14 @@ fn process_request(shared: &Rc<RefCell<Shared>>, now: i64) -> Action {
     // A DPoP proof's or one-time token's jti is recorded before the request goes on; the
     // store refusing it (seen, full, unreadable) denies.
     if d.allow && !d.replay.is_empty() {
-        let recorded = s
-            .replay
-            .as_ref()
-            .is_some_and(|store| d.replay.iter().all(|c| store.record(c, now)));
-        if !recorded {
-            d = edgeward::decision::replay_rejected(&policy, &d);
+        // Recorded in order, stopping at the first refused (see replay_rejected).
+        let refused = match s.replay.as_ref() {
+            Some(store) => d.replay.iter().find(|c| !store.record(c, now)),
+            None => d.replay.first(),
+        }
+        .map(|c| c.kind);
+        if let Some(kind) = refused {
+            d = edgeward::decision::replay_rejected(&policy, &d, kind);
         }
     }
     s.metrics.record(&d);

@@ -461,12 +461,13 @@ impl Engine {
             let replay = self
                 .replay
                 .get_or_insert_with(|| edgeward::replay::ReplayCache::new(100_000, 2 * 86_400));
-            if !d
+            let refused = d
                 .replay
                 .iter()
-                .all(|c| replay.insert_if_absent(c.key, c.expires_at, now).is_ok())
-            {
-                d = edgeward::decision::replay_rejected(&policy, &d);
+                .find(|c| replay.insert_if_absent(c.key, c.expires_at, now).is_err())
+                .map(|c| c.kind);
+            if let Some(kind) = refused {
+                d = edgeward::decision::replay_rejected(&policy, &d, kind);
             }
         }
         if d.reason == Some(Reason::KeyNotFound) {
