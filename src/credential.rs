@@ -686,6 +686,13 @@ pub fn mint(
         let mut cnf = Object::default();
         cnf.insert(crate::claims::CNF_JKT.into(), Value::String(jkt.into()));
         claims.insert("cnf".into(), Value::Object(cnf));
+    } else if src.get("cnf").is_some() {
+        // A sender-constrained token (DPoP or a client certificate) would become a plain
+        // bearer cookie: anyone holding it could use it without the key.
+        return Err(Rejection::new(
+            Reason::TokenBindingUnsupported,
+            "cnf: the session would not keep the binding",
+        ));
     }
     for c in &session.claims {
         if let Some(v) = src.get(c) {
@@ -698,11 +705,20 @@ pub fn mint(
     if let Some(kid) = &key.kid {
         header.insert("kid".into(), Value::String(kid.clone()));
     }
+    let payload = Value::Object(claims).to_json();
+    // A cookie only helps if it verifies: the claims must parse within the limits its
+    // verification applies (copied claims can push a large claims set past them).
+    if crate::json::parse(
+        payload.as_bytes(),
+        &crate::policy::claims_limits(provider.limits.max_token),
+    )
+    .is_err()
+    {
+        return Err(Rejection::new(Reason::ClaimsMalformed, "session claims"));
+    }
     let mut value = crate::b64::encode(Value::Object(header).to_json().as_bytes());
     value.push('.');
-    value.push_str(&crate::b64::encode(
-        Value::Object(claims).to_json().as_bytes(),
-    ));
+    value.push_str(&crate::b64::encode(payload.as_bytes()));
     let tag = crate::jwa::hmac_sign(alg, secret.secret(), value.as_bytes())
         .ok_or(Rejection::new(Reason::ConfigInvalid, "session key"))?;
     value.push('.');

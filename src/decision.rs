@@ -578,7 +578,11 @@ fn extract(p: &Provider, req: &Request<'_>, target: &Target<'_>) -> Found {
     };
     // An Akamai token may hold commas (in `data=` or `id=`, which its signer leaves unescaped
     // unless `escape_early`); a JWT never does.
-    let commas_in_tokens = matches!(&p.kind, Kind::SignedCookie(credential::Scheme::Akamai(_)));
+    let commas_in_tokens = matches!(
+        &p.kind,
+        Kind::SignedCookie(credential::Scheme::Akamai(_))
+            | Kind::SignedUrl(credential::Scheme::Akamai(_))
+    );
     for (si, source) in p.sources.iter().enumerate() {
         match source {
             Source::Header { name, prefix } => {

@@ -996,7 +996,13 @@ impl Policy {
     #[must_use]
     pub fn with_keys(&self, index: usize, keys: Option<KeySet>) -> Policy {
         let mut p = self.clone();
-        if let Some(prov) = p.providers.get_mut(index) {
+        p.set_keys(index, keys);
+        p
+    }
+
+    /// As [`Policy::with_keys`], in place (a host that owns its policy need not copy it).
+    pub fn set_keys(&mut self, index: usize, keys: Option<KeySet>) {
+        if let Some(prov) = self.providers.get_mut(index) {
             match keys {
                 Some(k) => {
                     prov.keys = k;
@@ -1005,7 +1011,6 @@ impl Policy {
                 None => prov.available = false,
             }
         }
-        p
     }
 
     /// Parses a fetched JWK set for provider `index` (public keys only, bound to its
@@ -1030,10 +1035,15 @@ impl Policy {
     #[must_use]
     pub fn with_revocations(&self, list: crate::revocation::RevocationList) -> Policy {
         let mut p = self.clone();
-        if let Some(r) = p.revocation.as_mut() {
+        p.set_revocations(list);
+        p
+    }
+
+    /// As [`Policy::with_revocations`], in place.
+    pub fn set_revocations(&mut self, list: crate::revocation::RevocationList) {
+        if let Some(r) = self.revocation.as_mut() {
             r.fetched = Some(alloc::sync::Arc::new(list));
         }
-        p
     }
 
     /// Verifies a fetched revocation bundle with the policy's publisher keys, refusing one
@@ -1948,7 +1958,7 @@ fn compile_requirement(
 }
 
 /// Claims limits for a provider whose tokens may be `max_token` bytes long.
-fn claims_limits(max_token: usize) -> Limits {
+pub(crate) fn claims_limits(max_token: usize) -> Limits {
     Limits {
         max_bytes: max_token,
         max_string: max_token.max(Limits::CLAIMS.max_string),

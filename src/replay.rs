@@ -226,6 +226,11 @@ impl BucketRing {
         false
     }
 
+    /// Seconds per slot (per bucket).
+    pub fn slot_seconds(&self) -> i64 {
+        self.slot_seconds
+    }
+
     /// Most keys per bucket.
     pub fn capacity(&self) -> usize {
         self.capacity

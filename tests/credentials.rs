@@ -92,6 +92,13 @@ fn all_providers() -> Value {
                    "claim_to_headers": [{"header_name": "x-session-data", "claim": "data"}]},
         "akurl": {"kind": "signed_url", "signed": {"scheme": "akamai_edgeauth",
                   "keys": [{"secret_from_env": "AKAMAI_KEY"}]}},
+        "akhdr": {"kind": "signed_cookie", "signed": {"scheme": "akamai_edgeauth",
+                  "keys": [{"secret_from_env": "AKAMAI_KEY"}]},
+                  "from_headers": [{"name": "x-akamai-token"}],
+                  "claim_to_headers": [{"header_name": "x-session-data", "claim": "data"}]},
+        "akurlhdr": {"kind": "signed_url", "signed": {"scheme": "akamai_edgeauth",
+                  "keys": [{"secret_from_env": "AKAMAI_KEY"}]},
+                  "from_headers": [{"name": "x-akamai-token"}]},
         "session": {"kind": "session_cookie", "issuer": "https://edge.example/session",
                     "audiences": ["app"],
                     "secrets_from_env": [{"env": "SESSION_KEY_1", "alg": "HS256", "kid": "s1"},
@@ -108,6 +115,8 @@ fn all_rules() -> Value {
         {"match": {"prefix": "/gc/"}, "requires": {"provider_name": "gcookie"}},
         {"match": {"prefix": "/ak/"}, "requires": {"provider_name": "akamai"}},
         {"match": {"prefix": "/aku/"}, "requires": {"provider_name": "akurl"}},
+        {"match": {"prefix": "/akh/"}, "requires": {"provider_name": "akhdr"}},
+        {"match": {"prefix": "/akuh/"}, "requires": {"provider_name": "akurlhdr"}},
         {"match": {"prefix": "/app/"}, "requires": {"requires_any": [
             {"provider_name": "session"}, {"provider_name": "idp"}]}},
         {"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}},
@@ -546,6 +555,39 @@ fn session_cookies_are_minted_once_and_verified_with_one_hmac() {
         edgeward::json::parse(br#"{"exp": 1800000600}"#, &edgeward::json::Limits::CLAIMS).unwrap();
     let r = edgeward::credential::mint(&p.providers[i], &no_sub, NOW, None).unwrap_err();
     assert_eq!(r.reason, Reason::ClaimMissing);
+    let ip = edgeward::context::parse_addr(PEER);
+    let mint = |claims: &serde_json::Value| {
+        let v = edgeward::json::parse(
+            claims.to_string().as_bytes(),
+            &edgeward::json::Limits::CLAIMS,
+        )
+        .unwrap();
+        edgeward::credential::mint(&p.providers[i], &v, NOW, ip)
+    };
+    // A sender-constrained token would become a plain bearer cookie (this provider does not
+    // bind sessions to the DPoP key).
+    let mut bound = good_claims();
+    bound["cnf"] = json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"});
+    assert_eq!(
+        mint(&bound).unwrap_err().reason,
+        Reason::TokenBindingUnsupported
+    );
+    bound["cnf"] = json!({"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"});
+    assert_eq!(
+        mint(&bound).unwrap_err().reason,
+        Reason::TokenBindingUnsupported
+    );
+    // A cookie that could not verify is not minted: copied claims within the limits of the
+    // token they came from, but past them once the cookie's own claims are added.
+    // In: the object, sub, exp and scope's values; out: the object, iss, aud, sub, iat, exp,
+    // cip and scope's. The claims limit is 1,024 values (256 per array).
+    let scope = |n: usize| json!([vec![0; 253], vec![0; 253], vec![0; 253], vec![0; n]]);
+    let mut big = json!({"sub": "alice", "exp": NOW + 600, "scope": scope(254)});
+    assert!(mint(&big).is_err_and(|r| r.reason == Reason::ClaimsMalformed));
+    big["scope"] = scope(250);
+    let ok = mint(&big).expect("within the limits");
+    let cookie = format!("__Host-edgeward-session={}", ok.value);
+    assert!(run(&p, "/app/x", &[("cookie", &cookie)], PEER, NOW).allow);
     // A JWT provider cannot mint.
     let r = edgeward::credential::mint(
         &p.providers[p.provider_index("idp").unwrap()],
@@ -832,4 +874,29 @@ fn cloudfront_signed_urls_and_cookies_through_the_decision() {
         .unwrap_err()
         .field
         .starts_with("providers.cf.signed.keys"));
+}
+
+#[test]
+fn akamai_tokens_in_headers_keep_their_commas() {
+    // Akamai's signer leaves commas in data= (without escape_early): a header holding such a
+    // token is one credential, for ACL and URL tokens alike; two fields are two.
+    let (env, p) = setup();
+    let acl = akamai(&env, AkamaiScope::Acl("/akh/*"), None, Some("gold,hd"));
+    let d = run(&p, "/akh/a.ts", &[("x-akamai-token", &acl)], PEER, NOW);
+    assert!(d.allow, "{d:?}");
+    assert!(d
+        .set_headers
+        .contains(&("x-session-data".into(), "gold,hd".into())));
+    let url = akamai(&env, AkamaiScope::Url("/akuh/a.ts"), None, Some("a,b"));
+    let d = run(&p, "/akuh/a.ts", &[("x-akamai-token", &url)], PEER, NOW);
+    assert!(d.allow, "{d:?}");
+    let two = [
+        ("x-akamai-token", acl.as_str()),
+        ("x-akamai-token", acl.as_str()),
+    ];
+    denied(
+        &run(&p, "/akh/a.ts", &two, PEER, NOW),
+        400,
+        Reason::TokenAmbiguous,
+    );
 }

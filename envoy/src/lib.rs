@@ -558,10 +558,11 @@ impl RootContext for Root {
                 LogLevel::Info,
                 &format!(
                     "edgeward: jti replay store in shared data, at most {} bytes ({} DPoP shards \
-                     of {} proofs per slot)",
+                     of {} proofs per {}-second slot)",
                     store.memory_bound(),
                     store.dpop_shards(),
-                    store.dpop_bucket_entries()
+                    store.dpop_bucket_entries(),
+                    store.dpop_slot_seconds()
                 ),
             );
             Some(store)

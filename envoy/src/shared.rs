@@ -106,7 +106,7 @@ pub fn release(key: &str, me: u64) {
 /// race. A full bucket, a lost race after the retries, or a bucket that does not parse refuse
 /// the request: the store never evicts.
 pub struct ReplayStore {
-    /// Rings for `DPoP` proofs, one per shard: a key goes to shard `key[0] % len`, so the
+    /// Rings for `DPoP` proofs, one per shard: a key goes to shard `key[0..2] % len`, so the
     /// per-slot capacity is shards x bucket capacity and no one bucket grows large (every
     /// insert rewrites its bucket).
     dpop: Vec<edgeward::replay::BucketRing>,
@@ -191,6 +191,13 @@ impl ReplayStore {
             .map_or(0, edgeward::replay::BucketRing::capacity)
     }
 
+    /// Seconds per `DPoP` slot.
+    pub fn dpop_slot_seconds(&self) -> i64 {
+        self.dpop
+            .first()
+            .map_or(0, edgeward::replay::BucketRing::slot_seconds)
+    }
+
     /// The most bytes both rings can hold.
     pub fn memory_bound(&self) -> usize {
         self.dpop
@@ -207,7 +214,9 @@ impl ReplayStore {
             edgeward::decision::ReplayKind::DpopProof => &self.dpop,
             edgeward::decision::ReplayKind::OneTimeToken => &self.once,
         };
-        let shard = usize::from(claim.key[0]) % rings.len().max(1);
+        // Two key bytes pick the shard, so any shard count spreads keys evenly (within 0.4%).
+        let shard =
+            usize::from(u16::from_be_bytes([claim.key[0], claim.key[1]])) % rings.len().max(1);
         let Some(ring) = rings.get(shard) else {
             return false;
         };

@@ -77,8 +77,8 @@ class DpopEnvoy:
                             "                  vm_id: edgeward\n"
                             "                  environment_variables:\n"
                             f"                    host_env_keys: [{', '.join(self.env)}]\n")
-        os.environ.update(self.env)
         self.envoy = Envoy(policy(), template=tpl, concurrency=concurrency)
+        os.environ.update(self.env)  # read when Envoy starts
 
     def stop(self):
         self.envoy.stop()
@@ -260,13 +260,14 @@ def test_a_full_replay_bucket_refuses_new_proofs_and_never_evicts(tmp_path):
         e = d.envoy.start()
         logs = e.logs()
         bound = re.search(r"jti replay store in shared data, at most (\d+) bytes "
-                          r"\(1 DPoP shards of 2 proofs per slot\)", logs)
+                          r"\(1 DPoP shards of 2 proofs per (\d+)-second slot\)", logs)
         assert bound, logs[-2000:]
+        slot = int(bound.group(2))  # max(max_future_seconds, 60): 65 with the default skew
         h = Holder()
         t = h.token()
         now = int(time.time())
-        slot_start = now - now % 60 - 60  # the previous 60-second slot: all three land in it
-        proofs = [h.proof(t, iat=slot_start + i) for i in range(3)]
+        previous = (now // slot - 1) * slot  # all three land in the previous slot, within max_age
+        proofs = [h.proof(t, iat=previous + 1 + i) for i in range(3)]
         got = [e.request("/items", dpop(t, p))[::2] for p in proofs]
         assert got == [(200, got[0][1]), (200, got[1][1]), (401, b"token_replayed")], got
         assert e.request("/items", dpop(t, proofs[0]))[::2] == (401, b"token_replayed"), "still recorded"

@@ -100,7 +100,9 @@ struct Remote {
 /// The verifier: one policy, its verified-token cache and its remote key sets.
 #[wasm_bindgen]
 pub struct Engine {
-    policy: Rc<Policy>,
+    /// Owned, and changed in place when keys or lists arrive (never copied: the copy code
+    /// alone would cost the package about 15 KB).
+    policy: Policy,
     cache: Option<TokenCache>,
     remotes: Vec<Remote>,
     next_job: u32,
@@ -338,7 +340,7 @@ impl Engine {
         let cache =
             (policy.token_cache.max_entries > 0).then(|| TokenCache::new(policy.token_cache));
         Ok(Engine {
-            policy: Rc::new(policy),
+            policy,
             cache,
             remotes,
             next_job: 0,
@@ -351,7 +353,7 @@ impl Engine {
     /// as JSON text.
     pub fn verify(&mut self, token: &str, now: f64, provider: Option<String>) -> String {
         let now = seconds(now);
-        let policy = Rc::clone(&self.policy);
+        let policy = &self.policy;
         let index = match provider.as_deref() {
             Some(name) => {
                 let Some(i) = policy.provider_index(name) else {
@@ -374,10 +376,11 @@ impl Engine {
         }
         .and_then(|a| p.check_standalone(&a).map(|()| a))
         .and_then(|a| policy.check_revoked(index, &a.claims, now).map(|()| a));
+        let out = verify_json(Some(&p.name), &result);
         if matches!(&result, Err(r) if r.reason == Reason::KeyNotFound) {
             self.unknown_kid(index, now);
         }
-        verify_json(Some(&p.name), &result)
+        out
     }
 
     /// Mints a session cookie with session provider `provider` from identity-provider claims
@@ -453,8 +456,8 @@ impl Engine {
             route: route.as_deref(),
             now,
         };
-        let policy = Rc::clone(&self.policy);
-        let mut d = decide_with_cache(&policy, &request, self.cache.as_mut());
+        let policy = &self.policy;
+        let mut d = decide_with_cache(policy, &request, self.cache.as_mut());
         // DPoP proofs' and one-time tokens' jti: remembered in this isolate only (best effort
         // at the edge, where isolates share nothing); a replay or a full store denies.
         if d.allow && !d.replay.is_empty() {
@@ -467,7 +470,7 @@ impl Engine {
                 .find(|c| replay.insert_if_absent(c.key, c.expires_at, now).is_err())
                 .map(|c| c.kind);
             if let Some(kind) = refused {
-                d = edgeward::decision::replay_rejected(&policy, &d, kind);
+                d = edgeward::decision::replay_rejected(policy, &d, kind);
             }
         }
         if d.reason == Some(Reason::KeyNotFound) {
@@ -489,15 +492,14 @@ impl Engine {
     pub fn poll(&mut self, now: f64) -> String {
         let now = seconds(now);
         let mut out = String::from("[");
-        let mut policy = Rc::clone(&self.policy);
         for i in 0..self.remotes.len() {
             let Some(r) = self.remotes.get_mut(i) else {
                 continue;
             };
             if let Source::Keys(pi) = r.source {
-                let available = policy.providers.get(pi).is_some_and(|p| p.available);
+                let available = self.policy.providers.get(pi).is_some_and(|p| p.available);
                 if available && r.lifecycle.serve(now) == Serve::Unavailable {
-                    policy = Rc::new(policy.with_keys(pi, None));
+                    self.policy.set_keys(pi, None);
                 }
             }
             let failures = r.lifecycle.failures();
@@ -516,7 +518,6 @@ impl Engine {
                 }
             }
         }
-        self.policy = policy;
         out.push(']');
         out
     }
@@ -574,7 +575,7 @@ impl Engine {
             Source::Revocations => {
                 return match self.policy.parse_fetched_revocations(body, now) {
                     Ok(list) => {
-                        self.policy = Rc::new(self.policy.with_revocations(list));
+                        self.policy.set_revocations(list);
                         self.loaded(ri, now);
                         "{\"ok\":true}".into()
                     }
@@ -625,7 +626,7 @@ impl Engine {
         }
         match self.policy.parse_fetched_keys(provider, body) {
             Ok(keys) => {
-                self.policy = Rc::new(self.policy.with_keys(provider, Some(keys)));
+                self.policy.set_keys(provider, Some(keys));
                 self.loaded(ri, now);
                 "{\"ok\":true}".into()
             }
@@ -669,7 +670,6 @@ impl Engine {
             .policy
             .parse_fetched_keys(pi, body)
             .map_err(|e| config_error("jwks", &e.to_string()))?;
-        let policy = self.policy.with_keys(pi, Some(keys));
         if let Some(ri) = self
             .remotes
             .iter()
@@ -679,7 +679,7 @@ impl Engine {
         }
         // Cached verdicts made under the old set cannot answer: the set's fingerprint is part
         // of every cache key.
-        self.policy = Rc::new(policy);
+        self.policy.set_keys(pi, Some(keys));
         Ok(())
     }
 
@@ -714,7 +714,7 @@ impl Engine {
             .parse_fetched_revocations(body, now)
             .map_err(|e| config_error("revocation", &e.to_string()))?;
         self.install_from(ri, fetched_at, now, "revocation", "stored revocation list")?;
-        self.policy = Rc::new(self.policy.with_revocations(list));
+        self.policy.set_revocations(list);
         Ok(())
     }
 
