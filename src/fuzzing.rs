@@ -358,16 +358,11 @@ fn session(p: &Policy, first: &str, rest: &str, now: i64) -> bool {
     use crate::credential;
     use crate::json::Limits;
     let peer = "10.1.2.3";
-    let run = |path: &str, cookie: &str, dpop: &str| {
-        let headers = [
-            ("cookie", cookie),
-            ("x-forwarded-for", rest),
-            ("dpop", dpop),
-        ];
+    let run = |path: &str, headers: &[(&str, &str)]| {
         let req = Request {
             method: "GET",
             path,
-            headers: &headers[..if dpop.is_empty() { 2 } else { 3 }],
+            headers,
             client_addr: Some(peer),
             peer_certificate: None,
             route: None,
@@ -377,12 +372,10 @@ fn session(p: &Policy, first: &str, rest: &str, now: i64) -> bool {
         check_invariants(&d);
         d
     };
-    let _ = run(
-        "/app/x",
-        &alloc::format!("{}={first}", credential::DEFAULT_SESSION_COOKIE),
-        "",
-    );
-    let _ = run("/ps/x", &alloc::format!("__Host-pop-session={first}"), rest);
+    let session = alloc::format!("{}={first}", credential::DEFAULT_SESSION_COOKIE);
+    let _ = run("/app/x", &[("cookie", &session), ("x-forwarded-for", rest)]);
+    let pop = alloc::format!("__Host-pop-session={first}");
+    let _ = run("/ps/x", &[("cookie", &pop), ("dpop", rest)]);
     let (Ok(claims), Some(i)) = (
         json::parse(first.as_bytes(), &Limits::CLAIMS),
         p.provider_index("session"),
@@ -398,35 +391,16 @@ fn session(p: &Policy, first: &str, rest: &str, now: i64) -> bool {
         return false;
     };
     let cookie = alloc::format!("{}={}", credential::DEFAULT_SESSION_COOKIE, minted.value);
-    let headers = [("cookie", cookie.as_str())];
-    let req = Request {
-        method: "GET",
-        path: "/app/x",
-        headers: &headers,
-        client_addr: Some(peer),
-        peer_certificate: None,
-        route: None,
-        now,
-    };
-    let d = crate::decide(p, &req);
-    check_invariants(&d);
+    let d = run("/app/x", &[("cookie", &cookie)]);
     assert!(
         d.allow && d.provider.as_deref() == Some("session"),
         "a minted cookie verifies: {d:?}"
     );
-    let mut flipped = cookie.clone().into_bytes();
+    let mut flipped = cookie.into_bytes();
     if let Some(last) = flipped.last_mut() {
         *last = if *last == b'A' { b'B' } else { b'A' };
     }
-    let flipped = String::from_utf8_lossy(&flipped);
-    let headers = [("cookie", &*flipped)];
-    let d = crate::decide(
-        p,
-        &Request {
-            headers: &headers,
-            ..req
-        },
-    );
+    let d = run("/app/x", &[("cookie", &String::from_utf8_lossy(&flipped))]);
     assert!(
         !d.allow || d.provider.as_deref() != Some("session"),
         "a changed cookie is refused"

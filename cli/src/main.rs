@@ -220,6 +220,20 @@ fn policy_check(files: &[String]) -> Result<u8, Fail> {
     println!("{file}: ok (policy version 1)");
     println!("realm: {}", policy.realm);
     for p in &policy.providers {
+        use edgeward::credential::{Kind, Scheme};
+        if let Kind::SignedUrl(scheme) | Kind::SignedCookie(scheme) = &p.kind {
+            println!("provider {}: {} ({})", p.name, p.kind.name(), scheme.name());
+            if let Scheme::Google(_) = scheme {
+                // The prefix is in each signed credential, not in the policy: say it here,
+                // where the operator sets the scheme up (cookie sign and verify check each one).
+                println!(
+                    "  note: a Google URLPrefix is a plain string prefix: sign prefixes ending in / \
+                     (https://cdn.example/videos also covers https://cdn.example/videos-private/); \
+                     edgeward cookie sign --prefix and cookie verify warn when one does not"
+                );
+            }
+            continue;
+        }
         let algs: Vec<&str> = p.algorithms.iter().map(edgeward::jwa::Alg::name).collect();
         println!(
             "provider {}: issuer {}, {} key(s), algorithms {}",

@@ -1115,3 +1115,21 @@ fn mistakes_on_the_command_line_are_usage_errors() {
         stderr(&o)
     );
 }
+
+#[test]
+fn policy_check_describes_signed_providers() {
+    let cdn = Cdn::new("policy-check");
+    let o = cdn.run("policy check policy.json");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for line in [
+        "provider cf-url: signed_url (cloudfront)",
+        "provider google-cookie: signed_cookie (google_cloud_cdn)",
+        "provider akamai-salted: signed_cookie (akamai_edgeauth)",
+        "note: a Google URLPrefix is a plain string prefix",
+    ] {
+        assert!(out.contains(line), "{line:?} in {out}");
+    }
+    // The JWT warnings are about issuers and audiences, which signed credentials do not have.
+    assert!(!out.contains("no issuer"), "{out}");
+}
