@@ -25,6 +25,10 @@ use crate::signed::SignedError;
 pub const SESSION_TYP: &str = "edgeward-session+jwt";
 /// The session cookie name when the policy names none.
 pub const DEFAULT_SESSION_COOKIE: &str = "__Host-edgeward-session";
+
+/// The most bytes of a cookie's name, `=` and value that browsers keep (RFC 6265 section
+/// 6.1 asks for at least 4096; common browsers keep no more).
+pub const MAX_BROWSER_COOKIE: usize = 4096;
 /// The claim that binds a session cookie to a client address.
 pub const CLIENT_IP_CLAIM: &str = "cip";
 /// The cookie Google Cloud CDN's signed cookies use.
@@ -609,7 +613,11 @@ pub struct Minted {
 /// `claim_missing` when the identity provider's claims have no string `sub`; `cookie_ip_mismatch` when the
 /// provider binds to the client address and none is known; `claim_invalid` when `exp` is
 /// not a non-negative number; `token_expired` when the identity-provider token has expired
-/// (`exp <= now`).
+/// (`exp <= now`); `token_not_bound` when the provider binds to the `DPoP` key and the token
+/// has no `cnf.jkt`; `token_binding_unsupported` when the token has a `cnf` the session would
+/// not keep (no `bind_dpop_key`, or more than `jkt`); `claims_malformed` when the cookie's
+/// claims would exceed the limits of its verification; `token_too_large` when the cookie
+/// exceeds `max_token_bytes` or [`MAX_BROWSER_COOKIE`].
 pub fn mint(
     provider: &Provider,
     idp_claims: &Value,
@@ -678,11 +686,18 @@ pub fn mint(
         );
     }
     if session.bind_dpop_key {
-        let jkt = src
-            .get("cnf")
-            .and_then(|c| c.as_object())
+        let cnf = src.get("cnf").and_then(|c| c.as_object());
+        let jkt = cnf
             .and_then(|c| c.get_str(crate::claims::CNF_JKT))
             .ok_or(Rejection::new(Reason::TokenNotBound, "cnf.jkt"))?;
+        // Only the DPoP key carries over: a token also bound to a client certificate would
+        // lose that binding.
+        if cnf.is_some_and(|c| c.len() > 1) {
+            return Err(Rejection::new(
+                Reason::TokenBindingUnsupported,
+                "cnf: the session keeps only jkt",
+            ));
+        }
         let mut cnf = Object::default();
         cnf.insert(crate::claims::CNF_JKT.into(), Value::String(jkt.into()));
         claims.insert("cnf".into(), Value::Object(cnf));
@@ -723,7 +738,11 @@ pub fn mint(
         .ok_or(Rejection::new(Reason::ConfigInvalid, "session key"))?;
     value.push('.');
     value.push_str(&crate::b64::encode(&tag));
-    if value.len() > provider.limits.max_token {
+    // Browsers keep a cookie's name and value only up to 4096 bytes: a larger one would be
+    // dropped without a word, and every request would mint again.
+    if value.len() > provider.limits.max_token
+        || session.cookie.len() + 1 + value.len() > MAX_BROWSER_COOKIE
+    {
         return Err(Rejection::new(Reason::TokenTooLarge, "session cookie"));
     }
     let set_cookie = format!(

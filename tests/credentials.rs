@@ -586,6 +586,11 @@ fn session_cookies_are_minted_once_and_verified_with_one_hmac() {
     assert!(mint(&big).is_err_and(|r| r.reason == Reason::ClaimsMalformed));
     big["scope"] = scope(250);
     let ok = mint(&big).expect("within the limits");
+    // Browsers drop a cookie whose name and value pass 4096 bytes: not minted.
+    let long = json!({"sub": "alice", "exp": NOW + 600, "scope": "x".repeat(3500)});
+    assert!(mint(&long).is_err_and(|r| r.reason == Reason::TokenTooLarge));
+    let fits = json!({"sub": "alice", "exp": NOW + 600, "scope": "x".repeat(2500)});
+    assert!(mint(&fits).is_ok_and(|m| m.value.len() < 4096 - 24));
     let cookie = format!("__Host-edgeward-session={}", ok.value);
     assert!(run(&p, "/app/x", &[("cookie", &cookie)], PEER, NOW).allow);
     // A JWT provider cannot mint.

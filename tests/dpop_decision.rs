@@ -584,6 +584,13 @@ fn session_cookies_bound_to_the_dpop_key() {
     .unwrap();
     let r = edgeward::credential::mint(&p.providers[0], &unbound, NOW, None).unwrap_err();
     assert_eq!(r.reason, Reason::TokenNotBound);
+    // Only the DPoP key carries over: a token also bound to a certificate is not minted from.
+    let mut both = good_claims();
+    both["cnf"] = json!({"jkt": h.jkt, "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"});
+    let both = edgeward::json::parse(both.to_string().as_bytes(), &edgeward::json::Limits::CLAIMS)
+        .unwrap();
+    let r = edgeward::credential::mint(&p.providers[0], &both, NOW, None).unwrap_err();
+    assert_eq!(r.reason, Reason::TokenBindingUnsupported);
 }
 
 #[test]

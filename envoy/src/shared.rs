@@ -120,7 +120,7 @@ pub const DPOP_SHARDS: usize = 16;
 /// Proofs per `DPoP` bucket (one shard's share of one slot).
 pub const DPOP_BUCKET_ENTRIES: usize = 4096;
 /// The most `DPoP` shards `EDGEWARD_DPOP_REPLAY_SHARDS` may ask for (a key picks its shard by
-/// its first byte).
+/// its first two bytes).
 pub const MAX_DPOP_SHARDS: usize = 256;
 /// One-time token shards: 1 x 2048 tokens per 15-minute slot.
 const ONCE_SHARDS: usize = 1;
