@@ -19,16 +19,14 @@ const URL: &str = "https://d111111abcdef8.cloudfront.net/videos/intro.mp4";
 fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
     let n = content.len();
+    // The two low bytes of the length (test keys and signatures stay under 64 KiB).
+    let [.., hi, lo] = n.to_be_bytes();
     if n < 0x80 {
-        out.push(u8::try_from(n).unwrap());
+        out.push(lo);
     } else if n < 0x100 {
-        out.extend_from_slice(&[0x81, u8::try_from(n).unwrap()]);
+        out.extend_from_slice(&[0x81, lo]);
     } else {
-        out.extend_from_slice(&[
-            0x82,
-            u8::try_from(n >> 8).unwrap(),
-            u8::try_from(n & 0xff).unwrap(),
-        ]);
+        out.extend_from_slice(&[0x82, hi, lo]);
     }
     out.extend_from_slice(content);
     out
@@ -44,10 +42,10 @@ fn der_uint(magnitude: &[u8]) -> Vec<u8> {
 
 fn pem(der: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let lines: Vec<&str> = b64
+    let lines: Vec<String> = b64
         .as_bytes()
         .chunks(64)
-        .map(|c| core::str::from_utf8(c).unwrap())
+        .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect();
     format!(
         "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
