@@ -685,8 +685,9 @@ pub fn mint(
             Value::String(crate::context::canonical(ip).to_string()),
         );
     }
+    let cnf = src.get("cnf");
     if session.bind_dpop_key {
-        let cnf = src.get("cnf").and_then(|c| c.as_object());
+        let cnf = cnf.and_then(Value::as_object);
         let jkt = cnf
             .and_then(|c| c.get_str(crate::claims::CNF_JKT))
             .ok_or(Rejection::new(Reason::TokenNotBound, "cnf.jkt"))?;
@@ -701,7 +702,7 @@ pub fn mint(
         let mut cnf = Object::default();
         cnf.insert(crate::claims::CNF_JKT.into(), Value::String(jkt.into()));
         claims.insert("cnf".into(), Value::Object(cnf));
-    } else if src.get("cnf").is_some() {
+    } else if cnf.is_some() {
         // A sender-constrained token (DPoP or a client certificate) would become a plain
         // bearer cookie: anyone holding it could use it without the key.
         return Err(Rejection::new(

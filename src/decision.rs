@@ -596,15 +596,11 @@ fn extract(p: &Provider, req: &Request<'_>, target: &Target<'_>) -> Found {
                     // part of a value that carries a token is a credential of its own. An
                     // Akamai token is the whole value (one header field, one token): a joined
                     // pair is then one credential whose MAC fails, so it still fails closed.
-                    let parts: Vec<&str> = if commas_in_tokens {
-                        alloc::vec![value.trim_matches([' ', '\t'])]
-                    } else {
-                        value.split(',').collect()
-                    }
-                    .into_iter()
-                    .map(|p| p.trim_matches([' ', '\t']))
-                    .filter(|p| !p.is_empty())
-                    .collect();
+                    let parts: Vec<&str> = value
+                        .split(|c| c == ',' && !commas_in_tokens)
+                        .map(|p| p.trim_matches([' ', '\t']))
+                        .filter(|p| !p.is_empty())
+                        .collect();
                     let strip = |part: &str| -> Option<String> {
                         let rest = match prefix {
                             None => Some(part),
@@ -857,6 +853,24 @@ pub fn replay_rejected(policy: &Policy, allowed: &Decision, refused: ReplayKind)
             reported(policy, i, d)
         }
         _ => d,
+    }
+}
+
+/// Records `allowed`'s [`Decision::replay`] claims with `record` (the host's store: true when
+/// the use was recorded, false when it was seen before or could not be), in order and stopping
+/// at the first refused, and returns the decision to carry out: `allowed` itself, or
+/// [`replay_rejected`] for the refused claim's kind. A denial is returned as it is.
+pub fn record_replays(
+    policy: &Policy,
+    allowed: Decision,
+    mut record: impl FnMut(&ReplayClaim) -> bool,
+) -> Decision {
+    if !allowed.allow {
+        return allowed;
+    }
+    match allowed.replay.iter().find(|c| !record(c)).map(|c| c.kind) {
+        Some(kind) => replay_rejected(policy, &allowed, kind),
+        None => allowed,
     }
 }
 

@@ -1000,6 +1000,42 @@ impl Policy {
         p
     }
 
+    /// The session provider that mints a cookie when provider `accepted`'s token allowed a
+    /// request on rule `rule`: the first `session_cookie` provider named directly beside it in
+    /// a `requires_any` of that rule (`requires_any: [session, idp]`: either credential
+    /// passes, and an `idp` token earns a `session` cookie). `None` when the rule pairs none
+    /// with it, or `accepted` is not a `jwt` provider (a session cookie never mints another).
+    pub fn minting_session(&self, rule: usize, accepted: usize) -> Option<usize> {
+        fn walk(p: &Policy, r: &Requirement, accepted: usize) -> Option<usize> {
+            let (Requirement::Any(list) | Requirement::All(list)) = r else {
+                return None;
+            };
+            if let Requirement::Any(_) = r {
+                let named = || {
+                    list.iter().filter_map(|c| match c {
+                        Requirement::Provider(i) => Some(*i),
+                        _ => None,
+                    })
+                };
+                let session = named().find(|i| {
+                    p.providers
+                        .get(*i)
+                        .is_some_and(|q| matches!(q.kind, crate::credential::Kind::Session(_)))
+                });
+                if let Some(s) = session.filter(|_| named().any(|i| i == accepted)) {
+                    return Some(s);
+                }
+            }
+            list.iter().find_map(|c| walk(p, c, accepted))
+        }
+        let is_jwt = self
+            .providers
+            .get(accepted)
+            .is_some_and(|q| matches!(q.kind, crate::credential::Kind::Jwt));
+        let r = self.rules.get(rule)?;
+        is_jwt.then(|| walk(self, &r.requires, accepted)).flatten()
+    }
+
     /// As [`Policy::with_keys`], in place (a host that owns its policy need not copy it).
     pub fn set_keys(&mut self, index: usize, keys: Option<KeySet>) {
         if let Some(prov) = self.providers.get_mut(index) {

@@ -905,3 +905,38 @@ fn akamai_tokens_in_headers_keep_their_commas() {
         Reason::TokenAmbiguous,
     );
 }
+
+#[test]
+fn the_policy_names_the_session_an_idp_token_earns() {
+    let (_, p) = setup();
+    let rule = |prefix: &str| {
+        p.rules
+            .iter()
+            .position(|r| matches!(&r.path, edgeward::policy::PathMatch::Prefix(x) if x == prefix))
+            .unwrap()
+    };
+    let idx = |name: &str| p.provider_index(name).unwrap();
+    // `/app/` requires any of [session, idp]: an idp token earns a session cookie.
+    assert_eq!(
+        p.minting_session(rule("/app/"), idx("idp")),
+        Some(idx("session"))
+    );
+    // A session cookie never mints another; an idp-only rule pairs none; nor does a signed one.
+    assert_eq!(p.minting_session(rule("/app/"), idx("session")), None);
+    assert_eq!(p.minting_session(rule("/"), idx("idp")), None);
+    assert_eq!(p.minting_session(rule("/gc/"), idx("gcookie")), None);
+    assert_eq!(p.minting_session(99, idx("idp")), None);
+    // Nested: a requires_all holding the pair still pairs them.
+    let env = Env::new();
+    let nested = doc(
+        all_providers(),
+        json!([{"match": {"prefix": "/"}, "requires": {"requires_all": [
+            {"provider_name": "gcookie"},
+            {"requires_any": [{"provider_name": "idp"}, {"provider_name": "session"}]}]}}]),
+    );
+    let q = env.policy(&nested).unwrap();
+    assert_eq!(
+        q.minting_session(0, q.provider_index("idp").unwrap()),
+        q.provider_index("session")
+    );
+}

@@ -616,6 +616,22 @@ fn a_refused_claim_names_its_own_fault() {
         challenges(&proof_replayed),
         ["DPoP realm=\"api\", algs=\"ES256 EdDSA\", error=\"invalid_dpop_proof\""]
     );
+    // record_replays asks the store in that order and stops at the first refusal.
+    let mut asked = Vec::new();
+    let r = edgeward::decision::record_replays(&p, d.clone(), |c| {
+        asked.push(c.kind);
+        c.kind != ReplayKind::DpopProof
+    });
+    assert_eq!(
+        asked,
+        [ReplayKind::DpopProof],
+        "a refused proof uses up no token"
+    );
+    assert_eq!(challenges(&r), challenges(&proof_replayed));
+    let r =
+        edgeward::decision::record_replays(&p, d.clone(), |c| c.kind != ReplayKind::OneTimeToken);
+    assert_eq!((r.allow, r.reason), (false, Some(Reason::TokenReplayed)));
+    assert!(edgeward::decision::record_replays(&p, d.clone(), |_| true).allow);
     let token_replayed = replay_rejected(&p, &d, ReplayKind::OneTimeToken);
     assert_eq!(token_replayed.reason, Some(Reason::TokenReplayed));
     assert_eq!(

@@ -854,20 +854,13 @@ fn process_request(shared: &Rc<RefCell<Shared>>, now: i64) -> Action {
         );
     }
     let policy = Rc::clone(&s.policy);
-    let mut d = decide_with_cache(&policy, &request, s.cache.as_mut());
+    let d = decide_with_cache(&policy, &request, s.cache.as_mut());
     // A DPoP proof's or one-time token's jti is recorded before the request goes on; the
     // store refusing it (seen, full, unreadable) denies.
-    if d.allow && !d.replay.is_empty() {
-        // Recorded in order, stopping at the first refused (see replay_rejected).
-        let refused = match s.replay.as_ref() {
-            Some(store) => d.replay.iter().find(|c| !store.record(c, now)),
-            None => d.replay.first(),
-        }
-        .map(|c| c.kind);
-        if let Some(kind) = refused {
-            d = edgeward::decision::replay_rejected(&policy, &d, kind);
-        }
-    }
+    let store = s.replay.as_ref();
+    let d = edgeward::decision::record_replays(&policy, d, |c| {
+        store.is_some_and(|store| store.record(c, now))
+    });
     s.metrics.record(&d);
     // An unknown kid from a remote provider may mean the IdP rotated: ask for a refetch
     // (rate-limited by the lifecycle); this request is answered now, never queued.

@@ -237,6 +237,18 @@ export class Edgeward {
     return r;
   }
 
+  /**
+   * The session provider whose cookie this allowed `Decision` earns, or null: the policy's
+   * rule pairs it with the accepting `jwt` provider in a `requires_any`
+   * (`requires_any: [session, idp]`). Null for a denial, a report-mode pass, or a request a
+   * session cookie (or nothing) allowed. Pass the name to `mintSession`.
+   */
+  sessionFor(decision) {
+    if (!(decision instanceof Decision) || !decision.allow || decision.reported) return null;
+    if (decision.rule == null || decision.provider == null || decision.claims == null) return null;
+    return this.#engine.sessionFor(decision.rule, decision.provider) ?? null;
+  }
+
   /** Verifies a token, loading remote keys first when a provider has none yet. */
   async verify(token, options = {}) {
     await this.#keys(options.waitUntil);

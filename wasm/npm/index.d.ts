@@ -238,6 +238,9 @@ export declare class Edgeward {
   /** Mints a session cookie with a `session_cookie` provider from an accepted token's claims
    * (or a `Decision` that accepted one). Throws `EdgewardError`. */
   mintSession(claims: object | Decision, options: MintOptions): MintedSession;
+  /** The session provider whose cookie this allowed decision earns (the policy pairs it with
+   * the accepting provider in a rule's `requires_any`), or null. */
+  sessionFor(decision: Decision): string | null;
   setKeys(provider: string, jwks: object | string, options?: { fetchedAt?: number }): void;
   refresh(): Promise<void>;
   status(): KeySetStatus[];

@@ -383,6 +383,18 @@ impl Engine {
         out
     }
 
+    /// The session provider the policy pairs with provider `provider` on rule `rule` (see
+    /// [`Policy::minting_session`]): the one whose cookie a request that `provider`'s token
+    /// allowed there earns, or `None`.
+    #[wasm_bindgen(js_name = sessionFor)]
+    pub fn session_for(&self, rule: u32, provider: &str) -> Option<String> {
+        let accepted = self.policy.provider_index(provider)?;
+        let s = self
+            .policy
+            .minting_session(usize::try_from(rule).ok()?, accepted)?;
+        self.policy.providers.get(s).map(|p| p.name.clone())
+    }
+
     /// Mints a session cookie with session provider `provider` from identity-provider claims
     /// (JSON text). Returns `{setCookie, value, expires}` or `{error, message}` as JSON text.
     #[wasm_bindgen(js_name = mintSession)]
@@ -457,22 +469,16 @@ impl Engine {
             now,
         };
         let policy = &self.policy;
-        let mut d = decide_with_cache(policy, &request, self.cache.as_mut());
+        let d = decide_with_cache(policy, &request, self.cache.as_mut());
         // DPoP proofs' and one-time tokens' jti: remembered in this isolate only (best effort
         // at the edge, where isolates share nothing); a replay or a full store denies.
-        if d.allow && !d.replay.is_empty() {
-            let replay = self
-                .replay
-                .get_or_insert_with(|| edgeward::replay::ReplayCache::new(100_000, 2 * 86_400));
-            let refused = d
-                .replay
-                .iter()
-                .find(|c| replay.insert_if_absent(c.key, c.expires_at, now).is_err())
-                .map(|c| c.kind);
-            if let Some(kind) = refused {
-                d = edgeward::decision::replay_rejected(policy, &d, kind);
-            }
-        }
+        let replay = &mut self.replay;
+        let d = edgeward::decision::record_replays(policy, d, |c| {
+            replay
+                .get_or_insert_with(|| edgeward::replay::ReplayCache::new(100_000, 2 * 86_400))
+                .insert_if_absent(c.key, c.expires_at, now)
+                .is_ok()
+        });
         if d.reason == Some(Reason::KeyNotFound) {
             if let Some(i) = d.provider.as_deref().and_then(|n| policy.provider_index(n)) {
                 self.unknown_kid(i, now);

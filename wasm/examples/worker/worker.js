@@ -20,8 +20,6 @@ import { Edgeward } from 'edgeward';
 // One verifier per isolate: the policy is compiled once, and fetched key sets and the
 // verified-token cache live as long as the isolate does.
 let guard = null;
-// Per rule index: which session provider mints after which `jwt` provider allowed a request.
-let minting = null;
 
 function kvKeyStore(kv) {
   return {
@@ -36,53 +34,21 @@ function verifier(env) {
       env, // string vars and secrets, for `secrets_from_env`
       keyStore: env.JWKS_KV ? kvKeyStore(env.JWKS_KV) : undefined,
     });
-    // fromPolicy accepted it, so it parses and its providers and rules are well formed.
-    minting = sessionMinting(typeof env.POLICY === 'string' ? JSON.parse(env.POLICY) : env.POLICY);
   }
   return guard;
 }
 
 /**
- * For each rule (by index, as `decision.rule` names it): a Map from a `jwt` provider to the
- * `session_cookie` provider that mints after it, taken from the rule's `requires_any` lists
- * that name both directly (`requires_any: [{provider_name: 'session'}, {provider_name: 'idp'}]`:
- * either credential passes, and an `idp` token earns a `session` cookie). The first session
- * provider of a list is used. Rules without one map nothing, and nothing is minted there.
- */
-function sessionMinting(policy) {
-  const kind = (name) => policy.providers?.[name]?.kind ?? 'jwt';
-  return (policy.rules ?? []).map((rule) => {
-    const pairs = new Map();
-    const walk = (req) => {
-      if (req === null || typeof req !== 'object') return;
-      const items = req.requires_any ?? req.requires_all;
-      if (!Array.isArray(items)) return;
-      if (Array.isArray(req.requires_any)) {
-        const named = items.map((i) => i?.provider_name).filter((n) => typeof n === 'string');
-        const session = named.find((n) => kind(n) === 'session_cookie');
-        if (session !== undefined) {
-          for (const n of named) if (kind(n) === 'jwt' && !pairs.has(n)) pairs.set(n, session);
-        }
-      }
-      items.forEach(walk);
-    };
-    walk(rule?.requires);
-    return pairs;
-  });
-}
-
-/**
  * The `Set-Cookie` value of a session cookie to hand out with this allowed decision, or null:
  * only when a `jwt` provider's token allowed it on a rule that pairs that provider with a
- * session provider (`sessionMinting`), never when a session cookie (or nothing, or a report-mode
+ * session provider (the engine's `sessionFor`), never when a session cookie (or nothing, or a report-mode
  * pass) allowed it. Minting can still refuse (no `sub`, the token's `exp` too close, a session
  * provider with `bind_client_ip` and no known client address, `bind_dpop_key` and a token
  * without `cnf.jkt`): the request stays allowed, without a cookie, and the reason is logged.
  */
 function mintedCookie(ew, decision, address) {
-  if (decision.reported || decision.claims === null || decision.provider === null) return null;
-  const session = minting?.[decision.rule]?.get(decision.provider);
-  if (session === undefined) return null;
+  const session = ew.sessionFor(decision);
+  if (session === null) return null;
   try {
     return ew.mintSession(decision, { provider: session, clientAddress: address }).setCookie;
   } catch (e) {

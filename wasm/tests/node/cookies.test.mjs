@@ -265,6 +265,10 @@ test('mintSession: from an IdP token check() accepted, verified by jose, then on
   const idp = await token(KEYS.ES256, { scope: 'read write', email: 'a@example.com', exp: now() + 3600 });
   const first = await ew.check(req('/app/home', bearer(idp)), { clientAddress: CLIENT });
   assert.deepEqual([first.allow, first.provider], [true, 'idp']);
+  // The policy's /app/ rule pairs the IdP with the session provider: that is the cookie earned.
+  assert.equal(ew.sessionFor(first), 'session');
+  const elsewhere = await ew.check(req('/other', bearer(idp)), { clientAddress: CLIENT });
+  assert.deepEqual([elsewhere.allow, ew.sessionFor(elsewhere)], [true, null], 'an IdP-only rule pairs none');
   const t = now();
   const m = ew.mintSession(first, { provider: 'session', clientAddress: CLIENT, now: t });
   assert.deepEqual(Object.keys(m).sort(), ['expires', 'setCookie', 'value']);
@@ -280,6 +284,7 @@ test('mintSession: from an IdP token check() accepted, verified by jose, then on
   const incoming = req('/app/home', { cookie: `theme=dark; ${SESSION_COOKIE}=${m.value}` });
   const next = await ew.check(incoming, { clientAddress: `${CLIENT}:51000` });
   assert.deepEqual([next.allow, next.provider], [true, 'session'], JSON.stringify(next));
+  assert.equal(ew.sessionFor(next), null, 'a session cookie earns no other');
   const h = upstream(next, incoming);
   assert.deepEqual([h.get('x-session-user'), h.get('x-session-scope')], ['alice', 'read write']);
   // The cookie elsewhere: 401 without a challenge; and a spoofed X-Forwarded-For changes nothing.

@@ -29,8 +29,9 @@ export async function handle(request: Request, env: { POLICY: string }): Promise
   const lists = ew.status().filter((s) => s.kind === 'revocation').map((s) => s.seq);
   console.log(nonce, revoked, lists);
   if (!decision.allow) return decision.toResponse() ?? new Response(null, { status: 500 });
-  if (decision.provider === 'idp') {
-    const minted: MintedSession = ew.mintSession(decision, { provider: 'session', clientAddress });
+  const earned: string | null = ew.sessionFor(decision);
+  if (earned !== null) {
+    const minted: MintedSession = ew.mintSession(decision, { provider: earned, clientAddress });
     const expires: number = minted.expires;
     console.log(minted.setCookie, minted.value, expires);
     // @ts-expect-error: the session provider must be named
